@@ -1,0 +1,164 @@
+// The decode loop over a fake backend that checks cache ownership: every handle is released
+// exactly once, and no released handle is ever fed again.
+import { describe, expect, it } from 'vitest';
+import { DecodeError, decode, type DecodeBackend, type DecodeRequest } from './decode.ts';
+import type { SpecialIds } from './policy.ts';
+
+const IDS: SpecialIds = { eos: 2, thinkOpen: 3, thinkClose: 4 };
+const V = 64;
+
+interface Handle {
+  readonly serial: number;
+  readonly history: readonly number[];
+}
+
+/** Thinks tokens 10, 11, 12, … and closes after `closeAfter`; the solution is 40 + count seen, then 41…, EOS after 5. */
+class FakeBackend implements DecodeBackend<Handle> {
+  private serial = 0;
+  readonly live = new Set<number>();
+  readonly released = new Set<number>();
+  readonly feeds: number[][] = [];
+  constructor(private readonly closeAfter = Infinity) {}
+
+  async forward(feed: readonly number[], past: Handle | null) {
+    if (past && !this.live.has(past.serial)) throw new Error(`handle ${past.serial} used after release`);
+    this.feeds.push([...feed]);
+    const history = [...(past?.history ?? []), ...feed];
+    const handle = { serial: ++this.serial, history };
+    this.live.add(handle.serial);
+    const logits = new Float32Array(V).fill(-10);
+    logits[this.next(history)] = 10;
+    return { logits, cache: handle };
+  }
+  release(h: Handle) {
+    if (!this.live.delete(h.serial)) throw new Error(`handle ${h.serial} released twice`);
+    this.released.add(h.serial);
+  }
+  private next(history: readonly number[]): number {
+    const open = history.indexOf(IDS.thinkOpen);
+    const close = history.indexOf(IDS.thinkClose, open);
+    if (close < 0) {
+      const n = history.length - open - 1;
+      return n >= this.closeAfter ? IDS.thinkClose : 10 + (n % 20);
+    }
+    const seen = close - open - 1;
+    const k = history.length - close - 1;
+    return k === 0 ? 40 + Math.min(seen, 20) : k < 5 ? 30 + k : IDS.eos;
+  }
+}
+
+const PROMPT = [1, 7, 8, IDS.thinkOpen];
+const req = (lanes: DecodeRequest['lanes'], extra: Partial<DecodeRequest> = {}): DecodeRequest => ({
+  promptIds: PROMPT,
+  lanes,
+  sampling: { kind: 'greedy' },
+  ids: IDS,
+  context: 1000,
+  ...extra,
+});
+
+describe('decode', () => {
+  it('single run: prompt once, one token per step, two at the cut, every cache released once', async () => {
+    const b = new FakeBackend();
+    const r = await decode(b, req([{ thinking: 3, solution: 10 }]));
+    expect(b.feeds).toEqual([PROMPT, [10], [11], [12, IDS.thinkClose], [43], [31], [32], [33], [34]]);
+    expect(r.lanes[0]).toMatchObject({ thinkingTokens: 3, thinkingEnd: 'budget', solutionTokens: 6, solutionEnd: 'eos' });
+    expect(r.lanes[0]!.solutionIds[0]).toBe(43); // the solution saw 3 thinking tokens
+    expect(b.live.size).toBe(0);
+    expect(r.stats).toMatchObject({ forwardCalls: 9, tokensFed: PROMPT.length + 9, decodedTokens: 9 });
+  });
+
+  it('sweep: one trace, forks at each budget, cost max(t) + Σ s, nothing leaked', async () => {
+    const b = new FakeBackend();
+    const r = await decode(b, req([{ thinking: 2, solution: 10 }, { thinking: 5, solution: 3 }, { thinking: 9, solution: 10 }]));
+    expect(r.lanes.map((l) => l.solutionIds[0])).toEqual([42, 45, 49]);
+    expect(r.lanes.map((l) => l.solutionTokens)).toEqual([6, 3, 6]);
+    expect(r.stats.decodedTokens).toBe(9 + 6 + 3 + 6);
+    expect(r.thinkingIds).toHaveLength(9);
+    expect(b.feeds.filter((f) => f.length === PROMPT.length)).toHaveLength(1);
+    expect(b.live.size).toBe(0);
+  });
+
+  it('sweep lanes equal single runs at the same budgets', async () => {
+    const lanes = [{ thinking: 1, solution: 10 }, { thinking: 4, solution: 10 }];
+    const sweep = await decode(new FakeBackend(), req(lanes));
+    for (const [i, lane] of lanes.entries()) {
+      const single = await decode(new FakeBackend(), req([lane]));
+      expect(single.lanes[0]!.solutionIds).toEqual(sweep.lanes[i]!.solutionIds);
+      expect(single.thinkingIds).toEqual(sweep.thinkingIds.slice(0, lane.thinking));
+    }
+  });
+
+  it('a natural close before some budgets forks those lanes from the same point', async () => {
+    const b = new FakeBackend(3);
+    const r = await decode(b, req([{ thinking: 2, solution: 10 }, { thinking: 8, solution: 10 }, { thinking: 9, solution: 10 }]));
+    expect(r.lanes.map((l) => l.thinkingEnd)).toEqual(['budget', 'model', 'model']);
+    expect(r.lanes.map((l) => l.thinkingTokens)).toEqual([2, 4, 4]);
+    expect(r.lanes[1]!.solutionIds).toEqual(r.lanes[2]!.solutionIds);
+    expect(b.live.size).toBe(0);
+  });
+
+  it('t = 0 lanes fork from the prompt cache when other lanes think', async () => {
+    const b = new FakeBackend();
+    const r = await decode(b, req([{ thinking: 0, solution: 10 }, { thinking: 2, solution: 10 }]));
+    expect(b.feeds[0]).toEqual(PROMPT);
+    expect(b.feeds[1]).toEqual([IDS.thinkClose]);
+    expect(r.lanes[0]!.solutionIds[0]).toBe(40);
+    expect(r.lanes[1]!.solutionIds[0]).toBe(42);
+    expect(b.live.size).toBe(0);
+  });
+
+  it('abort releases everything at any point', async () => {
+    for (let at = 1; at < 25; at++) {
+      const b = new FakeBackend();
+      const ctrl = new AbortController();
+      let n = 0;
+      const r = await decode(b, req([{ thinking: 3, solution: 10 }, { thinking: 6, solution: 10 }]), {
+        signal: ctrl.signal,
+        onEvent: () => {
+          if (++n === at) ctrl.abort();
+        },
+      });
+      expect(b.live.size, `abort after event ${at}`).toBe(0);
+      if (r.aborted) expect(r.lanes.some((l) => l.solutionEnd === 'aborted')).toBe(true);
+    }
+  });
+
+  it('a backend error still releases what the loop holds', async () => {
+    const b = new FakeBackend();
+    let calls = 0;
+    const fwd = b.forward.bind(b);
+    b.forward = async (f, p) => {
+      if (++calls === 5) throw new Error('device lost');
+      return fwd(f, p);
+    };
+    await expect(decode(b, req([{ thinking: 10, solution: 10 }]))).rejects.toThrow('device lost');
+    expect(b.live.size).toBe(0);
+  });
+
+  it('rejects bad requests before calling the model', async () => {
+    const b = new FakeBackend();
+    await expect(decode(b, req([{ thinking: 990, solution: 10 }]))).rejects.toThrow(DecodeError);
+    await expect(decode(b, req([]))).rejects.toThrow(/no budgets/);
+    await expect(decode(b, req([{ thinking: 1, solution: 1 }], { sampling: { kind: 'sample', temperature: 0, topP: 1, topK: 0, seed: 1 } }))).rejects.toThrow(
+      DecodeError,
+    );
+    expect(b.feeds).toHaveLength(0);
+  });
+
+  it('reports timing from the injected clock', async () => {
+    let t = 0;
+    const b = new FakeBackend();
+    const fwd = b.forward.bind(b);
+    b.forward = async (f, p) => {
+      t += f.length > 1 ? 50 : 10;
+      return fwd(f, p);
+    };
+    const r = await decode(b, req([{ thinking: 3, solution: 2 }]), { now: () => t });
+    expect(r.stats.prefillMs).toBe(50);
+    expect(r.stats.ttftMs).toBe(50);
+    // 5 tokens: after the first, calls of 10, 10, 50 (the cut feeds 2), 10 ms.
+    expect(r.stats.decodeMs).toBe(80);
+    expect(r.stats.tokensPerSecond).toBeCloseTo((4 * 1000) / 80);
+  });
+});
