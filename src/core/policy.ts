@@ -55,6 +55,18 @@ export interface Step {
   readonly solutionEnded: SolutionEnd | null;
 }
 
+/** Budgets as asked: the thinking budget may be "as much as the context allows". */
+export interface LaneBudget {
+  readonly thinking: number | 'max';
+  readonly solution: number;
+}
+
+/** Turns 'max' into the largest thinking budget that fits beside the prompt and solution. */
+export function resolveBudget(b: LaneBudget, promptTokens: number, context: number): Budgets {
+  if (b.thinking !== 'max') return { thinking: b.thinking, solution: b.solution };
+  return { thinking: Math.max(0, context - promptTokens - 1 - b.solution), solution: b.solution };
+}
+
 export function validateBudgets(b: Budgets): string | null {
   for (const [name, v] of [
     ['Thinking budget', b.thinking],

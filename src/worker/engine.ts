@@ -5,10 +5,11 @@
 // cache's tensors when the loop releases its handle.
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { DecodeError, decode, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult } from '../core/decode.ts';
-import type { Budgets, SpecialIds } from '../core/policy.ts';
+import { resolveBudget, type LaneBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
 import type { Sampling } from '../core/sampler.ts';
 import { halfToFloat32 } from './fp16.ts';
+import type { Device as BrowserDevice, Dtype } from './protocol.ts';
 
 export interface KvCache {
   readonly tensors: Readonly<Record<string, Tensor>>;
@@ -137,8 +138,8 @@ function lastRow(t: Tensor): Float32Array {
   return Float32Array.from(arr.subarray(start, start + vocab));
 }
 
-export type Device = 'webgpu' | 'wasm' | 'cpu';
-export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+/** The browser's devices, and the CPU for Node tests. */
+export type Device = BrowserDevice | 'cpu';
 
 export interface LoadOptions {
   readonly device: Device;
@@ -157,7 +158,7 @@ export interface EngineInfo {
 export interface RunRequest {
   readonly problem: string;
   readonly paperSuffix: boolean;
-  readonly lanes: readonly Budgets[];
+  readonly lanes: readonly LaneBudget[];
   readonly sampling: Sampling;
 }
 
@@ -224,7 +225,7 @@ export class ElasticEngine {
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
     return decode(
       backend,
-      { promptIds, lanes: req.lanes, sampling: req.sampling, ids: this.info.ids, context: this.info.context },
+      { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), sampling: req.sampling, ids: this.info.ids, context: this.info.context },
       { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) },
     );
   }

@@ -1,0 +1,72 @@
+// End-to-end tests: the production build (`vite build` + `vite preview`) in headless Chromium with
+// WebGPU on SwiftShader (a CPU implementation: no GPU needed, but slow — tens of ms per decode step).
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+
+const PORT = 4173;
+const BASE_URL = `http://localhost:${PORT}`;
+
+// Debian's Chromium (CI installs it; see .ci/run). Elsewhere, Playwright's own Chromium
+// (`npx playwright install chromium` once) — never needed where /usr/bin/chromium exists.
+const SYSTEM_CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const executablePath = existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined;
+
+// WebGPU in headless Chromium without a GPU: SwiftShader's Vulkan backs the adapter (no shader-f16).
+// WebGPU needs a secure context: use http://localhost, not a LAN address.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  // Keep the browser itself off the network (updates, sync, field trials).
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  fullyParallel: false,
+  // SwiftShader runs WebGPU on the CPU; CI has two cores, so one browser at a time.
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: 'list',
+  // Model loads and decoding on SwiftShader are slow (~80 ms per step on two cores).
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  use: {
+    baseURL: BASE_URL,
+    headless: true,
+    screenshot: 'on',
+    trace: 'off',
+    video: 'off',
+    actionTimeout: 30_000,
+    navigationTimeout: 60_000,
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        // Playwright's own Chromium needs the full build ('chromium' channel) for WebGPU, not the
+        // headless shell; with executablePath the channel is not used.
+        ...(executablePath ? {} : { channel: 'chromium' }),
+        launchOptions: { ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS },
+      },
+    },
+  ],
+  // Each test gets a fresh browser context (Playwright's default), so transformers.js' Cache
+  // Storage never carries over from one test to the next.
+  webServer: {
+    command: `npx tsx tools/gen-test-models.ts && npx vite build && npx vite preview --port ${PORT} --strictPort`,
+    url: BASE_URL,
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+  },
+});

@@ -1,0 +1,72 @@
+// User intents: validate, record the event in the stores, message the worker.
+import { parseModelSource } from '../core/model-source.ts';
+import { loadRejected, loadRequested, modelStore } from '../state/model-store.ts';
+import { isActive, runRequested, runStore, stopRequested } from '../state/run-store.ts';
+import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
+import type { RunSpec } from '../worker/protocol.ts';
+import { chooseRuntime } from './choices.ts';
+import { presetFor } from './presets.ts';
+import { workerClient } from './worker-client.ts';
+
+let runCounter = 0;
+
+/** Loads the model in the model field; returns an error message when it cannot start. */
+export function requestLoad(): string | null {
+  const err = startLoad();
+  if (err) loadRejected(err);
+  return err;
+}
+
+function startLoad(): string | null {
+  const s = settingsStore.getState();
+  const src = parseModelSource(s.modelInput);
+  if ('error' in src) return src.error;
+  const preset = presetFor(s.modelInput);
+  if (preset && !preset.webReady) return preset.note;
+  if (isActive(runStore.getState().run)) return 'Stop the running generation before loading another model.';
+  const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
+  if ('error' in rt) return rt.error;
+  const modelId = s.modelInput.trim();
+  loadRequested(modelId, rt.device, rt.dtype);
+  workerClient().send({ type: 'load', modelId, device: rt.device, dtype: rt.dtype });
+  return null;
+}
+
+/** The run the controls describe, or what is wrong with them. */
+export function currentSpec(): { spec: RunSpec } | { error: string } {
+  const s = settingsStore.getState();
+  if (!s.problem.trim()) return { error: 'Type a problem or pick an example first.' };
+  const t = s.thinkingUnlimited ? { value: 'max' as const } : parseBudget(s.thinkingBudget, 'Thinking budget');
+  if ('error' in t) return t;
+  const sb = parseBudget(s.solutionBudget, 'Solution budget');
+  if ('error' in sb) return sb;
+  const sampling = parseSampling(s);
+  if ('error' in sampling) return sampling;
+  return { spec: { problem: s.problem, paperSuffix: s.paperSuffix, lanes: [{ thinking: t.value, solution: sb.value }], sampling: sampling.value } };
+}
+
+export function requestRun(): string | null {
+  if (modelStore.getState().status !== 'ready') return 'Load a model first.';
+  if (isActive(runStore.getState().run)) return 'A generation is already running.';
+  const c = currentSpec();
+  if ('error' in c) return c.error;
+  const runId = `run-${Date.now()}-${++runCounter}`;
+  runRequested(runId, c.spec);
+  workerClient().send({ type: 'run', runId, spec: c.spec });
+  return null;
+}
+
+export function requestStop(): void {
+  const r = runStore.getState().run;
+  if (!r || !isActive(r)) return;
+  stopRequested(r.runId);
+  workerClient().send({ type: 'stop', runId: r.runId });
+}
+
+export function requestProbe(): void {
+  workerClient().send({ type: 'probe' });
+}
+
+export function requestClearCache(): void {
+  workerClient().send({ type: 'clearCache' });
+}

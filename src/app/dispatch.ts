@@ -1,0 +1,35 @@
+// Routes worker messages to store events. Pure (no Worker, no DOM) so it is unit-tested.
+import { cacheCleared, loadProgressed, modelLoadFailed, modelLoaded, probed } from '../state/model-store.ts';
+import { runFailed, runFinished, runStarted, solutionEnded, thinkingEnded, tokensReceived } from '../state/run-store.ts';
+import { assertNever, type FromWorker } from '../worker/protocol.ts';
+
+export function dispatchFromWorker(m: FromWorker, now: number): void {
+  switch (m.type) {
+    case 'ready':
+      return;
+    case 'probed':
+      return probed(m.probe);
+    case 'loadProgress':
+      return loadProgressed(m.modelId, m.files, now);
+    case 'loaded':
+      return modelLoaded(m.info);
+    case 'loadFailed':
+      return modelLoadFailed(m.modelId, m.message);
+    case 'runStarted':
+      return runStarted(m.runId, m.promptTokens);
+    case 'tokens':
+      return tokensReceived(m.runId, m.batch);
+    case 'thinkingEnded':
+      return thinkingEnded(m.runId, m.lane, m.how, m.tokens);
+    case 'solutionEnded':
+      return solutionEnded(m.runId, m.lane, m.how, m.tokens);
+    case 'runFinished':
+      return runFinished(m.runId, m.aborted, m.lanes, m.stats);
+    case 'runFailed':
+      return runFailed(m.runId, m.message);
+    case 'cacheCleared':
+      return cacheCleared(m.bytesFreed);
+    default:
+      return assertNever(m);
+  }
+}

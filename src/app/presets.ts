@@ -1,0 +1,49 @@
+// The models the app offers. Pure data.
+
+export interface ModelPreset {
+  readonly key: string;
+  readonly label: string;
+  readonly modelId: string;
+  /** False when no transformers.js (ONNX) build exists to load. */
+  readonly webReady: boolean;
+  readonly note: string;
+}
+
+export const E1_MISSING =
+  'No ONNX (web-ready) build of Salesforce/E1-Math-1.5B is published, and the in-app converter (safetensors → ONNX) is not built yet. ' +
+  'Until it is, load DeepScaleR-1.5B-Preview — the model E1 was trained from and the paper\'s baseline, same architecture — or give the URL of an E1 folder you converted.';
+
+export const MODEL_PRESETS: readonly ModelPreset[] = [
+  { key: 'e1', label: 'E1-Math-1.5B (Salesforce)', modelId: 'Salesforce/E1-Math-1.5B', webReady: false, note: E1_MISSING },
+  {
+    key: 'deepscaler',
+    label: 'DeepScaleR-1.5B-Preview (paper baseline)',
+    modelId: 'onnx-community/DeepScaleR-1.5B-Preview-ONNX',
+    webReady: true,
+    note: 'About 1.1 GB (q4f16) to download once; cached for later visits.',
+  },
+  {
+    key: 'r1-distill',
+    label: 'DeepSeek-R1-Distill-Qwen-1.5B',
+    modelId: 'onnx-community/DeepSeek-R1-Distill-Qwen-1.5B-ONNX',
+    webReady: true,
+    note: 'About 1.1 GB (q4f16) to download once; cached for later visits.',
+  },
+];
+
+/** Generated test models, served by the app in development and tests. */
+export const TEST_MODEL_IDS = ['/models/scripted-think48', '/models/scripted-never-close', '/models/scripted-eos-in-thinking'] as const;
+
+/** Paper presets: t ∈ {512, 1024, 2048, 3072} with s = 1024, and unlimited thinking. */
+export const BUDGET_PRESETS: readonly { readonly label: string; readonly t: number | 'unlimited'; readonly s: number }[] = [
+  { label: 't 512 · s 1024', t: 512, s: 1024 },
+  { label: 't 1024 · s 1024', t: 1024, s: 1024 },
+  { label: 't 2048 · s 1024', t: 2048, s: 1024 },
+  { label: 't 3072 · s 1024', t: 3072, s: 1024 },
+  { label: 'unlimited · s 1024', t: 'unlimited', s: 1024 },
+];
+
+export function presetFor(modelInput: string): ModelPreset | null {
+  const m = modelInput.trim().toLowerCase();
+  return MODEL_PRESETS.find((p) => p.modelId.toLowerCase() === m) ?? null;
+}

@@ -1,0 +1,50 @@
+// The page's side of the worker: sends typed requests (queued until the worker is ready) and
+// applies incoming messages once per animation frame, so a fast token stream costs one React
+// update per frame.
+import type { FromWorker, ToWorker } from '../worker/protocol.ts';
+import { dispatchFromWorker } from './dispatch.ts';
+
+export class WorkerClient {
+  private readonly worker: Worker;
+  private ready = false;
+  private readonly outbox: ToWorker[] = [];
+  private inbox: FromWorker[] = [];
+  private frame: number | null = null;
+
+  constructor() {
+    this.worker = new Worker(new URL('../worker/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+    this.worker.onerror = (e) => {
+      console.error('model worker error', e.message);
+    };
+  }
+
+  send(m: ToWorker): void {
+    if (this.ready) this.worker.postMessage(m);
+    else this.outbox.push(m);
+  }
+
+  private receive(m: FromWorker): void {
+    if (m.type === 'ready') {
+      this.ready = true;
+      for (const q of this.outbox.splice(0)) this.worker.postMessage(q);
+      return;
+    }
+    this.inbox.push(m);
+    this.frame ??= requestAnimationFrame(() => this.drain());
+  }
+
+  private drain(): void {
+    this.frame = null;
+    const batch = this.inbox;
+    this.inbox = [];
+    const now = performance.now();
+    for (const m of batch) dispatchFromWorker(m, now);
+  }
+}
+
+let client: WorkerClient | null = null;
+export function workerClient(): WorkerClient {
+  client ??= new WorkerClient();
+  return client;
+}

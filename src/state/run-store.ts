@@ -1,0 +1,119 @@
+// The current run: what was asked, what streamed back, how each phase ended.
+import { createStore } from 'zustand/vanilla';
+import type { DecodeStats, LaneEnd } from '../core/decode.ts';
+import type { SolutionEnd, ThinkingEnd } from '../core/policy.ts';
+import type { LaneSummary, RunSpec, TokenBatch } from '../worker/protocol.ts';
+
+export type RunStatus = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+export interface LaneView {
+  readonly solution: string;
+  readonly solutionTokens: number;
+  readonly thinkingEnd: ThinkingEnd | 'aborted' | null;
+  /** Thinking tokens when this lane's thinking ended (its cut). */
+  readonly thinkingTokensAtEnd: number | null;
+  readonly solutionEnd: SolutionEnd | LaneEnd | null;
+}
+
+export interface Run {
+  readonly runId: string;
+  /** The settings the run was made with (kept apart from the controls, which may move on). */
+  readonly spec: RunSpec;
+  readonly status: RunStatus;
+  readonly promptTokens: number | null;
+  readonly thinking: string;
+  readonly thinkingTokens: number;
+  readonly lanes: readonly LaneView[];
+  readonly stats: DecodeStats | null;
+  readonly error: string | null;
+}
+
+export interface RunState {
+  readonly run: Run | null;
+}
+
+export const runStore = createStore<RunState>(() => ({ run: null }));
+
+const emptyLane: LaneView = { solution: '', solutionTokens: 0, thinkingEnd: null, thinkingTokensAtEnd: null, solutionEnd: null };
+
+function update(runId: string, f: (r: Run) => Run): void {
+  const r = runStore.getState().run;
+  if (!r || r.runId !== runId) return; // a late message from an older run
+  runStore.setState({ run: f(r) });
+}
+
+function updateLane(r: Run, lane: number, f: (l: LaneView) => LaneView): Run {
+  return { ...r, lanes: r.lanes.map((l, i) => (i === lane ? f(l) : l)) };
+}
+
+export function runRequested(runId: string, spec: RunSpec): void {
+  runStore.setState({
+    run: {
+      runId,
+      spec,
+      status: 'starting',
+      promptTokens: null,
+      thinking: '',
+      thinkingTokens: 0,
+      lanes: spec.lanes.map(() => emptyLane),
+      stats: null,
+      error: null,
+    },
+  });
+}
+
+export function runStarted(runId: string, promptTokens: number): void {
+  update(runId, (r) => ({ ...r, promptTokens, status: r.status === 'starting' ? 'running' : r.status }));
+}
+
+export function tokensReceived(runId: string, batch: TokenBatch): void {
+  update(runId, (r) => ({
+    ...r,
+    status: r.status === 'starting' ? 'running' : r.status,
+    thinking: batch.thinking ? r.thinking + batch.thinking : r.thinking,
+    thinkingTokens: r.thinkingTokens + batch.thinkingTokens,
+    lanes: r.lanes.map((l, i) => {
+      const n = batch.solutionTokens[i];
+      return n ? { ...l, solution: l.solution + (batch.solutions[i] ?? ''), solutionTokens: l.solutionTokens + n } : l;
+    }),
+  }));
+}
+
+export function thinkingEnded(runId: string, lane: number, how: ThinkingEnd, tokens: number): void {
+  update(runId, (r) => updateLane(r, lane, (l) => ({ ...l, thinkingEnd: how, thinkingTokensAtEnd: tokens })));
+}
+
+export function solutionEnded(runId: string, lane: number, how: SolutionEnd, tokens: number): void {
+  update(runId, (r) => updateLane(r, lane, (l) => ({ ...l, solutionEnd: how, solutionTokens: tokens })));
+}
+
+export function stopRequested(runId: string): void {
+  update(runId, (r) => (r.status === 'running' || r.status === 'starting' ? { ...r, status: 'stopping' } : r));
+}
+
+export function runFinished(runId: string, aborted: boolean, lanes: readonly LaneSummary[], stats: DecodeStats): void {
+  update(runId, (r) => ({
+    ...r,
+    status: aborted ? 'stopped' : 'finished',
+    stats,
+    lanes: r.lanes.map((l, i) => {
+      const s = lanes[i];
+      if (!s) return l;
+      return {
+        ...l,
+        thinkingEnd: s.thinkingEnd,
+        thinkingTokensAtEnd: s.thinkingTokens,
+        solutionEnd: s.solutionEnd,
+        solutionTokens: s.solutionTokens,
+      };
+    }),
+  }));
+}
+
+export function runFailed(runId: string, message: string): void {
+  update(runId, (r) => ({ ...r, status: 'failed', error: message }));
+}
+
+export function isActive(r: Run | null): boolean {
+  return !!r && (r.status === 'starting' || r.status === 'running' || r.status === 'stopping');
+}

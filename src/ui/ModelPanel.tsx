@@ -1,0 +1,149 @@
+import { useId } from 'react';
+import { useStore } from 'zustand';
+import { requestClearCache, requestLoad } from '../app/actions.ts';
+import { MODEL_PRESETS, TEST_MODEL_IDS, presetFor } from '../app/presets.ts';
+import { downloadSummary, modelStore } from '../state/model-store.ts';
+import { deviceChosen, dtypeChosen, modelInputEdited, settingsStore } from '../state/settings-store.ts';
+import type { Device, Dtype } from '../worker/protocol.ts';
+import { formatBytes, formatSeconds } from './format.ts';
+
+export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
+  const modelInput = useStore(settingsStore, (s) => s.modelInput);
+  const device = useStore(settingsStore, (s) => s.device);
+  const dtype = useStore(settingsStore, (s) => s.dtype);
+  const status = useStore(modelStore, (s) => s.status);
+  const error = useStore(modelStore, (s) => s.error);
+  const id = useId();
+  const preset = presetFor(modelInput);
+  const notReady = preset !== null && !preset.webReady;
+
+  const onPreset = (key: string) => {
+    const p = MODEL_PRESETS.find((x) => x.key === key);
+    if (p) modelInputEdited(p.modelId);
+    else if (key) modelInputEdited(key);
+  };
+  const presetValue = preset?.key ?? (TEST_MODEL_IDS.includes(modelInput.trim() as never) ? modelInput.trim() : '');
+
+  return (
+    <section className="panel" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Model</h2>
+      <div className="row">
+        <label>
+          Preset
+          <select value={presetValue} onChange={(e) => onPreset(e.target.value)}>
+            <option value="">Custom (Hub id or URL)</option>
+            {MODEL_PRESETS.map((p) => (
+              <option key={p.key} value={p.key}>
+                {p.label}
+              </option>
+            ))}
+            {showTestModels && (
+              <optgroup label="Generated test models">
+                {TEST_MODEL_IDS.map((m) => (
+                  <option key={m} value={m}>
+                    {m}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+          </select>
+        </label>
+        <label className="grow">
+          Model id or URL
+          <input value={modelInput} spellCheck={false} onChange={(e) => modelInputEdited(e.target.value)} />
+        </label>
+      </div>
+      <div className="row">
+        <label>
+          Device
+          <select value={device} onChange={(e) => deviceChosen(e.target.value as Device | 'auto')}>
+            <option value="auto">Auto (WebGPU if available)</option>
+            <option value="webgpu">WebGPU</option>
+            <option value="wasm">WASM (CPU, slow)</option>
+          </select>
+        </label>
+        <label>
+          Weights
+          <select value={dtype} onChange={(e) => dtypeChosen(e.target.value as Dtype | 'auto')}>
+            <option value="auto">Auto (q4f16 with shader-f16, else q4)</option>
+            <option value="q4f16">q4f16</option>
+            <option value="q4">q4</option>
+            <option value="fp16">fp16</option>
+            <option value="fp32">fp32</option>
+          </select>
+        </label>
+        <button
+          type="button"
+          disabled={status === 'loading' || notReady}
+          onClick={() => {
+            void navigator.storage?.persist?.();
+            requestLoad();
+          }}
+        >
+          {status === 'loading' ? 'Loading…' : 'Load model'}
+        </button>
+        <button type="button" className="secondary" onClick={requestClearCache}>
+          Clear model cache
+        </button>
+      </div>
+      {preset && (
+        <p className={notReady ? 'warning' : 'note'} role={notReady ? 'note' : undefined}>
+          {preset.note}
+        </p>
+      )}
+      <LoadStatus />
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function LoadStatus() {
+  const status = useStore(modelStore, (s) => s.status);
+  const files = useStore(modelStore, (s) => s.files);
+  const firstSample = useStore(modelStore, (s) => s.firstSample);
+  const lastSample = useStore(modelStore, (s) => s.lastSample);
+  const info = useStore(modelStore, (s) => s.info);
+  const probe = useStore(modelStore, (s) => s.probe);
+  const cacheMessage = useStore(modelStore, (s) => s.cacheMessage);
+  const sum = downloadSummary({ files, firstSample, lastSample });
+  return (
+    <div className="load-status">
+      {probe && (
+        <p className="muted">
+          GPU: {probe.webgpu ? `WebGPU · ${probe.adapter}${probe.shaderF16 ? ' · shader-f16' : ' · no shader-f16'}` : probe.adapter}
+        </p>
+      )}
+      {status === 'loading' && (
+        <div role="status" aria-live="polite">
+          <p>
+            Loading… {formatBytes(sum.loaded)}
+            {sum.total > 0 && ` of ${formatBytes(sum.total)}`}
+            {sum.rate > 0 && ` · ${formatBytes(sum.rate)}/s`}
+            {sum.secondsLeft !== null && ` · ${formatSeconds(sum.secondsLeft)} left`}
+          </p>
+          <ul className="files">
+            {files.map((f) => (
+              <li key={f.file}>
+                <span className="file">{f.file}</span>
+                <progress aria-label={`Download of ${f.file}`} max={f.total || 1} value={f.done ? f.total || 1 : f.loaded} />
+                <span className="muted">{f.total ? `${formatBytes(f.loaded)} / ${formatBytes(f.total)}` : formatBytes(f.loaded)}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {status === 'ready' && info && (
+        <p role="status" className="ready">
+          Ready: <strong>{info.modelId}</strong> on <strong data-testid="device">{info.device}</strong> ·{' '}
+          <strong data-testid="dtype">{info.dtype}</strong> · context {info.context.toLocaleString()} tokens
+          {info.fromCache ? ' · loaded from cache' : ''}
+        </p>
+      )}
+      {cacheMessage && <p className="muted">{cacheMessage}</p>}
+    </div>
+  );
+}

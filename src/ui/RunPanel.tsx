@@ -1,0 +1,33 @@
+import { useState } from 'react';
+import { useStore } from 'zustand';
+import { requestRun, requestStop } from '../app/actions.ts';
+import { modelStore } from '../state/model-store.ts';
+import { isActive, runStore } from '../state/run-store.ts';
+
+export function RunPanel() {
+  const ready = useStore(modelStore, (s) => s.status === 'ready');
+  const active = useStore(runStore, (s) => isActive(s.run));
+  const stopping = useStore(runStore, (s) => s.run?.status === 'stopping');
+  const [message, setMessage] = useState<string | null>(null);
+  return (
+    <div className="runbar">
+      <button
+        type="button"
+        className="primary"
+        disabled={active}
+        onClick={() => setMessage(requestRun())}
+        title={ready ? 'Generate with these settings (Ctrl+Enter)' : 'Load a model first'}
+      >
+        Run
+      </button>
+      <button type="button" disabled={!active || stopping} onClick={requestStop}>
+        {stopping ? 'Stopping…' : 'Stop'}
+      </button>
+      {message && (
+        <p className="error" role="alert">
+          {message}
+        </p>
+      )}
+    </div>
+  );
+}

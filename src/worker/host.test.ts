@@ -1,0 +1,148 @@
+// The worker's handlers with a fake engine: message order, batching, stop, errors.
+import { describe, expect, it } from 'vitest';
+import type { DecodeOptions, DecodeResult } from '../core/decode.ts';
+import { WorkerHost, loadErrorMessage, type HostDeps, type HostEngine } from './host.ts';
+import type { FromWorker, RunSpec } from './protocol.ts';
+
+const SPEC: RunSpec = { problem: 'p', paperSuffix: true, lanes: [{ thinking: 3, solution: 2 }], sampling: { kind: 'greedy' } };
+
+function result(aborted: boolean): DecodeResult {
+  return {
+    aborted,
+    thinkingIds: [1, 2, 3],
+    lanes: [{ budgets: { thinking: 3, solution: 2 }, thinkingTokens: 3, thinkingEnd: 'budget', thinkingText: 'abc', solutionTokens: 2, solutionEnd: aborted ? 'aborted' : 'budget', solutionIds: [4, 5], solutionText: 'de' }],
+    stats: { promptTokens: 5, prefillMs: 1, ttftMs: 2, decodeMs: 3, decodedTokens: 5, tokensPerSecond: 10, forwardCalls: 5, tokensFed: 10 },
+  };
+}
+
+/** An engine that emits a scripted run, pausing where the test says. */
+function fakeEngine(opts: { failWith?: string; waitAfterTokens?: Promise<void> } = {}): HostEngine {
+  return {
+    context: 4096,
+    async run(_spec: RunSpec, o: Omit<DecodeOptions, 'detokenize'>) {
+      if (opts.failWith) throw new Error(opts.failWith);
+      const emit = o.onEvent!;
+      emit({ type: 'prefill', promptTokens: 5, ms: 1 });
+      for (const [id, text] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) emit({ type: 'token', lane: null, phase: 'thinking', id, text });
+      emit({ type: 'thinkingEnded', lane: 0, how: 'budget', tokens: 3 });
+      if (opts.waitAfterTokens) await opts.waitAfterTokens;
+      if (o.signal?.aborted) return result(true);
+      emit({ type: 'token', lane: 0, phase: 'solution', id: 4, text: 'd' });
+      emit({ type: 'token', lane: 0, phase: 'solution', id: 5, text: 'e' });
+      emit({ type: 'solutionEnded', lane: 0, how: 'budget', tokens: 2 });
+      return result(false);
+    },
+    dispose: async () => {},
+  };
+}
+
+function setup(engine: HostEngine | (() => Promise<HostEngine>)) {
+  const posted: FromWorker[] = [];
+  const timers: (() => void)[] = [];
+  const deps: HostDeps = {
+    post: (m) => posted.push(m),
+    load: async (req) => {
+      req.progress({ status: 'initiate', file: 'onnx/model.onnx' });
+      req.progress({ status: 'progress', file: 'onnx/model.onnx', loaded: 50, total: 100 });
+      req.progress({ status: 'done', file: 'onnx/model.onnx' });
+      return typeof engine === 'function' ? engine() : engine;
+    },
+    probe: async () => ({ webgpu: true, shaderF16: false, adapter: 'fake' }),
+    isCached: async () => false,
+    clearCache: async () => 1234,
+    schedule: (fn) => void timers.push(fn),
+    now: () => 0,
+  };
+  return { host: new WorkerHost(deps), posted, timers };
+}
+
+describe('WorkerHost', () => {
+  it('loads with per-file progress and reports the model', async () => {
+    const { host, posted } = setup(fakeEngine());
+    await host.handle({ type: 'load', modelId: '/models/x', device: 'webgpu', dtype: 'q4' });
+    const last = posted.at(-1)!;
+    expect(last).toEqual({ type: 'loaded', info: { modelId: '/models/x', device: 'webgpu', dtype: 'q4', context: 4096, fromCache: false } });
+    const progress = posted.filter((m) => m.type === 'loadProgress');
+    expect(progress.at(-1)).toMatchObject({ files: [{ file: 'onnx/model.onnx', loaded: 100, total: 100, done: true }] });
+  });
+
+  it('turns load errors into messages that say what to do', async () => {
+    const { host, posted } = setup(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await host.handle({ type: 'load', modelId: 'a/b', device: 'webgpu', dtype: 'q4' });
+    expect(posted.at(-1)).toMatchObject({ type: 'loadFailed', modelId: 'a/b', message: expect.stringMatching(/unreachable/) });
+    expect(loadErrorMessage('a/b', new Error('Could not locate file: "x"'))).toMatch(/not found/);
+  });
+
+  it('streams a run: started, batched tokens, phase ends, finished — in order', async () => {
+    const { host, posted } = setup(fakeEngine());
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q4' });
+    posted.length = 0;
+    await host.handle({ type: 'run', runId: 'r1', spec: SPEC });
+    expect(posted.map((m) => m.type)).toEqual(['runStarted', 'tokens', 'thinkingEnded', 'tokens', 'solutionEnded', 'runFinished']);
+    expect(posted[1]).toMatchObject({ batch: { thinking: 'abc', thinkingTokens: 3 } });
+    expect(posted[3]).toMatchObject({ batch: { thinking: '', solutions: { 0: 'de' }, solutionTokens: { 0: 2 } } });
+    expect(posted.at(-1)).toMatchObject({ type: 'runFinished', aborted: false, lanes: [{ solutionEnd: 'budget' }] });
+  });
+
+  it('refuses a run without a model, and a second run while one is going', async () => {
+    const { host, posted } = setup(fakeEngine());
+    await host.handle({ type: 'run', runId: 'r0', spec: SPEC });
+    expect(posted.at(-1)).toMatchObject({ type: 'runFailed', runId: 'r0', message: expect.stringMatching(/No model/) });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s2 = setup(fakeEngine({ waitAfterTokens: gate }));
+    await s2.host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q4' });
+    const first = s2.host.handle({ type: 'run', runId: 'r1', spec: SPEC });
+    await s2.host.handle({ type: 'run', runId: 'r2', spec: SPEC });
+    expect(s2.posted.at(-1)).toMatchObject({ type: 'runFailed', runId: 'r2', message: expect.stringMatching(/already running/) });
+    release();
+    await first;
+  });
+
+  it('stop aborts the matching run only; the result says aborted', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { host, posted } = setup(fakeEngine({ waitAfterTokens: gate }));
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q4' });
+    const running = host.handle({ type: 'run', runId: 'r1', spec: SPEC });
+    await host.handle({ type: 'stop', runId: 'other' });
+    await host.handle({ type: 'stop', runId: 'r1' });
+    release();
+    await running;
+    expect(posted.at(-1)).toMatchObject({ type: 'runFinished', runId: 'r1', aborted: true });
+  });
+
+  it('reports engine errors as runFailed and stays usable', async () => {
+    const { host, posted } = setup(fakeEngine({ failWith: 'The prompt is empty.' }));
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q4' });
+    await host.handle({ type: 'run', runId: 'r1', spec: SPEC });
+    expect(posted.at(-1)).toEqual({ type: 'runFailed', runId: 'r1', message: 'The prompt is empty.' });
+    await host.handle({ type: 'probe' });
+    expect(posted.at(-1)).toMatchObject({ type: 'probed' });
+  });
+
+  it('batches tokens on the timer when many arrive', async () => {
+    const { host, posted, timers } = setup({
+      context: 100,
+      async run(_s, o) {
+        for (let i = 0; i < 10; i++) o.onEvent!({ type: 'token', lane: null, phase: 'thinking', id: i, text: 'x' });
+        expect(timers).toHaveLength(1); // one flush scheduled for all ten
+        timers.shift()!();
+        return result(false);
+      },
+      dispose: async () => {},
+    });
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q4' });
+    posted.length = 0;
+    await host.handle({ type: 'run', runId: 'r', spec: SPEC });
+    expect(posted[0]).toMatchObject({ type: 'tokens', batch: { thinking: 'xxxxxxxxxx', thinkingTokens: 10 } });
+  });
+
+  it('clears the cache', async () => {
+    const { host, posted } = setup(fakeEngine());
+    await host.handle({ type: 'clearCache' });
+    expect(posted.at(-1)).toEqual({ type: 'cacheCleared', bytesFreed: 1234 });
+  });
+});

@@ -1,0 +1,244 @@
+// The worker's message handlers: one per request type, over an injectable engine loader so
+// they can be tested in Node without a model. The worker entry only routes messages here.
+import type { DecodeEvent, DecodeOptions, DecodeResult } from '../core/decode.ts';
+import { assertNever, type Device, type Dtype, type FileProgress, type FromWorker, type GpuProbe, type RunSpec, type ToWorker } from './protocol.ts';
+
+export interface HostEngine {
+  readonly context: number;
+  run(spec: RunSpec, opts: Omit<DecodeOptions, 'detokenize'>): Promise<DecodeResult>;
+  dispose(): Promise<void>;
+}
+
+export interface LoadRequest {
+  readonly modelId: string;
+  readonly device: Device;
+  readonly dtype: Dtype;
+  /** transformers.js progress events. */
+  readonly progress: (p: unknown) => void;
+}
+
+export interface HostDeps {
+  readonly post: (m: FromWorker) => void;
+  readonly load: (req: LoadRequest) => Promise<HostEngine>;
+  readonly probe: () => Promise<GpuProbe>;
+  readonly isCached: (modelId: string) => Promise<boolean>;
+  readonly clearCache: () => Promise<number>;
+  /** Schedules a flush of batched tokens (setTimeout in the worker). */
+  readonly schedule: (fn: () => void, ms: number) => void;
+  readonly now: () => number;
+}
+
+/** How often streamed tokens are posted to the page, at most. */
+export const BATCH_MS = 33;
+
+interface ActiveRun {
+  readonly runId: string;
+  readonly ctrl: AbortController;
+}
+
+export class WorkerHost {
+  private engine: HostEngine | null = null;
+  private loading: Promise<void> | null = null;
+  private run: ActiveRun | null = null;
+
+  constructor(private readonly deps: HostDeps) {}
+
+  handle(msg: ToWorker): Promise<void> {
+    switch (msg.type) {
+      case 'probe':
+        return this.onProbe();
+      case 'load':
+        return this.onLoad(msg.modelId, msg.device, msg.dtype);
+      case 'run':
+        return this.onRun(msg.runId, msg.spec);
+      case 'stop':
+        return this.onStop(msg.runId);
+      case 'clearCache':
+        return this.onClearCache();
+      default:
+        return assertNever(msg);
+    }
+  }
+
+  private async onProbe(): Promise<void> {
+    this.deps.post({ type: 'probed', probe: await this.deps.probe() });
+  }
+
+  private async onLoad(modelId: string, device: Device, dtype: Dtype): Promise<void> {
+    if (this.run) {
+      this.deps.post({ type: 'loadFailed', modelId, message: 'Stop the running generation before loading another model.' });
+      return;
+    }
+    const previous = this.loading;
+    const task = (async () => {
+      await previous?.catch(() => {});
+      const files = new Map<string, FileProgress>();
+      let lastPost = 0;
+      const postProgress = (force: boolean) => {
+        const t = this.deps.now();
+        if (!force && t - lastPost < 100) return;
+        lastPost = t;
+        this.deps.post({ type: 'loadProgress', modelId, files: [...files.values()] });
+      };
+      const progress = (p: unknown) => {
+        const e = p as { status?: string; file?: string; loaded?: number; total?: number };
+        if (!e.file) return;
+        const prev = files.get(e.file);
+        if (e.status === 'progress' || e.status === 'initiate' || e.status === 'download') {
+          files.set(e.file, { file: e.file, loaded: e.loaded ?? prev?.loaded ?? 0, total: e.total ?? prev?.total ?? 0, done: false });
+          postProgress(false);
+        } else if (e.status === 'done') {
+          const total = prev?.total ?? e.total ?? 0;
+          files.set(e.file, { file: e.file, loaded: total, total, done: true });
+          postProgress(true);
+        }
+      };
+      try {
+        const fromCache = await this.deps.isCached(modelId).catch(() => false);
+        const old = this.engine;
+        this.engine = null;
+        await old?.dispose();
+        const engine = await this.deps.load({ modelId, device, dtype, progress });
+        this.engine = engine;
+        postProgress(true);
+        this.deps.post({ type: 'loaded', info: { modelId, device, dtype, context: engine.context, fromCache } });
+      } catch (e) {
+        this.deps.post({ type: 'loadFailed', modelId, message: loadErrorMessage(modelId, e) });
+      }
+    })();
+    this.loading = task;
+    await task;
+  }
+
+  private async onRun(runId: string, spec: RunSpec): Promise<void> {
+    const engine = this.engine;
+    if (!engine) {
+      this.deps.post({ type: 'runFailed', runId, message: 'No model is loaded yet.' });
+      return;
+    }
+    if (this.run) {
+      this.deps.post({ type: 'runFailed', runId, message: 'A generation is already running; stop it first.' });
+      return;
+    }
+    const ctrl = new AbortController();
+    this.run = { runId, ctrl };
+    const batcher = new TokenBatcher(runId, this.deps);
+    try {
+      const result = await engine.run(spec, {
+        signal: ctrl.signal,
+        now: this.deps.now,
+        onEvent: (e) => this.onDecodeEvent(runId, e, batcher),
+      });
+      batcher.flush();
+      this.deps.post({
+        type: 'runFinished',
+        runId,
+        aborted: result.aborted,
+        lanes: result.lanes.map((l) => ({
+          thinkingTokens: l.thinkingTokens,
+          thinkingEnd: l.thinkingEnd,
+          solutionTokens: l.solutionTokens,
+          solutionEnd: l.solutionEnd,
+        })),
+        stats: result.stats,
+      });
+    } catch (e) {
+      batcher.flush();
+      this.deps.post({ type: 'runFailed', runId, message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      this.run = null;
+    }
+  }
+
+  private onDecodeEvent(runId: string, e: DecodeEvent, batcher: TokenBatcher): void {
+    switch (e.type) {
+      case 'prefill':
+        this.deps.post({ type: 'runStarted', runId, promptTokens: e.promptTokens });
+        return;
+      case 'token':
+        batcher.add(e);
+        return;
+      case 'thinkingEnded':
+        batcher.flush();
+        this.deps.post({ type: 'thinkingEnded', runId, lane: e.lane, how: e.how, tokens: e.tokens });
+        return;
+      case 'solutionEnded':
+        batcher.flush();
+        this.deps.post({ type: 'solutionEnded', runId, lane: e.lane, how: e.how, tokens: e.tokens });
+        return;
+      default:
+        assertNever(e);
+    }
+  }
+
+  private async onStop(runId: string): Promise<void> {
+    // Cooperative: the decode loop checks the signal between model calls.
+    if (this.run?.runId === runId) this.run.ctrl.abort();
+  }
+
+  private async onClearCache(): Promise<void> {
+    const bytesFreed = await this.deps.clearCache();
+    this.deps.post({ type: 'cacheCleared', bytesFreed });
+  }
+}
+
+/** Collects streamed tokens and posts them at most every BATCH_MS. */
+class TokenBatcher {
+  private thinking = '';
+  private thinkingTokens = 0;
+  private solutions: Record<number, string> = {};
+  private solutionTokens: Record<number, number> = {};
+  private pending = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly runId: string,
+    private readonly deps: HostDeps,
+  ) {}
+
+  add(e: Extract<DecodeEvent, { type: 'token' }>): void {
+    if (e.lane === null || e.phase === 'thinking') {
+      this.thinking += e.text;
+      this.thinkingTokens++;
+    } else {
+      this.solutions[e.lane] = (this.solutions[e.lane] ?? '') + e.text;
+      this.solutionTokens[e.lane] = (this.solutionTokens[e.lane] ?? 0) + 1;
+    }
+    this.pending = true;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.deps.schedule(() => {
+        this.scheduled = false;
+        this.flush();
+      }, BATCH_MS);
+    }
+  }
+
+  flush(): void {
+    if (!this.pending) return;
+    this.deps.post({
+      type: 'tokens',
+      runId: this.runId,
+      batch: { thinking: this.thinking, thinkingTokens: this.thinkingTokens, solutions: this.solutions, solutionTokens: this.solutionTokens },
+    });
+    this.thinking = '';
+    this.thinkingTokens = 0;
+    this.solutions = {};
+    this.solutionTokens = {};
+    this.pending = false;
+  }
+}
+
+export function loadErrorMessage(modelId: string, e: unknown): string {
+  const raw = e instanceof Error ? e.message : String(e);
+  if (/Failed to fetch|NetworkError|ERR_INTERNET|network/i.test(raw)) {
+    return `Could not download ${modelId}: the network or the Hugging Face Hub is unreachable (${raw}). Models already in the cache still load offline.`;
+  }
+  if (/404|not found|Could not locate file/i.test(raw)) {
+    return `${modelId} was not found, or it is not a transformers.js model folder (config.json, tokenizer files and onnx/ with the chosen dtype). (${raw})`;
+  }
+  if (/requires f16|shader-f16/i.test(raw)) {
+    return `This GPU cannot run fp16 shaders, so the q4f16 files cannot run here; choose q4. (${raw})`;
+  }
+  return `Could not load ${modelId}: ${raw}`;
+}

@@ -1,0 +1,85 @@
+// Messages between the page and the model worker: one union per direction, each payload tied
+// to its `type`. Types only — both sides import this file, neither imports the other.
+import type { LaneBudget, SolutionEnd, ThinkingEnd } from '../core/policy.ts';
+import type { Sampling } from '../core/sampler.ts';
+import type { DecodeStats, LaneEnd } from '../core/decode.ts';
+
+export type Device = 'webgpu' | 'wasm';
+export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+
+export interface GpuProbe {
+  readonly webgpu: boolean;
+  readonly shaderF16: boolean;
+  /** Adapter vendor/architecture, or why there is none. */
+  readonly adapter: string;
+}
+
+export interface ModelInfo {
+  readonly modelId: string;
+  readonly device: Device;
+  readonly dtype: Dtype;
+  readonly context: number;
+  readonly fromCache: boolean;
+}
+
+export interface FileProgress {
+  readonly file: string;
+  readonly loaded: number;
+  readonly total: number;
+  readonly done: boolean;
+}
+
+export interface RunSpec {
+  readonly problem: string;
+  readonly paperSuffix: boolean;
+  readonly lanes: readonly LaneBudget[];
+  readonly sampling: Sampling;
+}
+
+/** Tokens produced since the last batch, grouped by stream. */
+export interface TokenBatch {
+  /** Text appended to the shared thinking trace. */
+  readonly thinking: string;
+  readonly thinkingTokens: number;
+  /** Text appended to each lane's solution, by lane index. */
+  readonly solutions: Readonly<Record<number, string>>;
+  readonly solutionTokens: Readonly<Record<number, number>>;
+}
+
+export interface LaneSummary {
+  readonly thinkingTokens: number;
+  readonly thinkingEnd: ThinkingEnd | 'aborted';
+  readonly solutionTokens: number;
+  readonly solutionEnd: LaneEnd;
+}
+
+export type ToWorker =
+  | { readonly type: 'probe' }
+  | { readonly type: 'load'; readonly modelId: string; readonly device: Device; readonly dtype: Dtype }
+  | { readonly type: 'run'; readonly runId: string; readonly spec: RunSpec }
+  | { readonly type: 'stop'; readonly runId: string }
+  | { readonly type: 'clearCache' };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'probed'; readonly probe: GpuProbe }
+  | { readonly type: 'loadProgress'; readonly modelId: string; readonly files: readonly FileProgress[] }
+  | { readonly type: 'loaded'; readonly info: ModelInfo }
+  | { readonly type: 'loadFailed'; readonly modelId: string; readonly message: string }
+  | { readonly type: 'runStarted'; readonly runId: string; readonly promptTokens: number }
+  | { readonly type: 'tokens'; readonly runId: string; readonly batch: TokenBatch }
+  | { readonly type: 'thinkingEnded'; readonly runId: string; readonly lane: number; readonly how: ThinkingEnd; readonly tokens: number }
+  | { readonly type: 'solutionEnded'; readonly runId: string; readonly lane: number; readonly how: SolutionEnd; readonly tokens: number }
+  | {
+      readonly type: 'runFinished';
+      readonly runId: string;
+      readonly aborted: boolean;
+      readonly lanes: readonly LaneSummary[];
+      readonly stats: DecodeStats;
+    }
+  | { readonly type: 'runFailed'; readonly runId: string; readonly message: string }
+  | { readonly type: 'cacheCleared'; readonly bytesFreed: number };
+
+export function assertNever(x: never): never {
+  throw new Error(`Unhandled message: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,98 @@
+// Browser-side setup of transformers.js: self-hosted ORT runtime, model locations, cache.
+import { env } from '@huggingface/transformers';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { parseModelSource } from '../core/model-source.ts';
+import { ElasticEngine } from './engine.ts';
+import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
+import type { GpuProbe } from './protocol.ts';
+
+const CACHE_NAME = 'transformers-cache';
+
+export function configureRuntime(): void {
+  // Serve the ORT runtime ourselves (no CDN at run time). `wasm` is a copy of ORT's env
+  // object: mutate `wasmPaths` in place, replacing `wasm` itself has no effect.
+  const wasm = (env.backends.onnx as { wasm: { wasmPaths?: unknown } }).wasm;
+  wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href, mjs: new URL(ortMjsUrl, self.location.href).href };
+  env.useBrowserCache = true;
+}
+
+/** Points transformers.js at the model's host; returns the id to pass to from_pretrained. */
+function locate(modelId: string): string {
+  const src = parseModelSource(modelId);
+  if ('error' in src) throw new Error(src.error);
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+  switch (src.kind) {
+    case 'hub':
+      env.remoteHost = 'https://huggingface.co/';
+      env.remotePathTemplate = '{model}/resolve/{revision}/';
+      return src.id;
+    case 'url':
+      // A plain folder URL: files live at <host><path>/<file>.
+      env.remoteHost = src.host;
+      env.remotePathTemplate = '{model}/';
+      return src.path;
+    case 'local':
+      env.remoteHost = `${self.location.origin}/`;
+      env.remotePathTemplate = '{model}/';
+      return src.path.replace(/^\/+/, '');
+  }
+}
+
+async function load(req: LoadRequest): Promise<HostEngine> {
+  const id = locate(req.modelId);
+  const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress });
+  return {
+    context: engine.info.context,
+    run: (spec, opts) => engine.run(spec, opts),
+    dispose: () => engine.dispose(),
+  };
+}
+
+async function probe(): Promise<GpuProbe> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return { webgpu: false, shaderF16: false, adapter: 'This browser does not expose WebGPU.' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { webgpu: false, shaderF16: false, adapter: 'WebGPU is present but no GPU adapter is available.' };
+    const info = adapter.info;
+    const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+    return { webgpu: true, shaderF16: adapter.features.has('shader-f16'), adapter: name };
+  } catch (e) {
+    return { webgpu: false, shaderF16: false, adapter: `WebGPU adapter request failed: ${String(e)}` };
+  }
+}
+
+interface GpuAdapterLike {
+  readonly features: { has(f: string): boolean };
+  readonly info?: { vendor?: string; architecture?: string; description?: string };
+}
+
+async function isCached(modelId: string): Promise<boolean> {
+  const cache = await caches.open(CACHE_NAME);
+  const keys = await cache.keys();
+  const src = parseModelSource(modelId);
+  if ('error' in src) return false;
+  const needle = src.kind === 'hub' ? `/${src.id}/` : src.kind === 'url' ? `${src.host}${src.path}/` : `${src.path}/`;
+  return keys.some((k) => k.url.includes(needle) && k.url.endsWith('config.json'));
+}
+
+async function clearCache(): Promise<number> {
+  const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
+  await caches.delete(CACHE_NAME);
+  const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
+  return Math.max(0, before - after);
+}
+
+export function browserDeps(post: HostDeps['post']): HostDeps {
+  return {
+    post,
+    load,
+    probe,
+    isCached,
+    clearCache,
+    schedule: (fn, ms) => void setTimeout(fn, ms),
+    now: () => performance.now(),
+  };
+}
