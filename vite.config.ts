@@ -2,6 +2,18 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { testModels } from './tools/vite-plugin-test-models.ts';
 
+// Cross-origin isolation (crossOriginIsolated === true) gives the worker SharedArrayBuffer, so ONNX
+// Runtime's WASM backend can run multi-threaded (ORT's default: min(4, ceil(cores / 2)) threads; it
+// spawns its pthread workers from a blob: URL, which inherits the isolation). Verified in dev and
+// preview with the real worker, WebGPU and WASM, with and without these headers.
+// require-corp only affects no-cors subresources from other origins (every asset here is
+// same-origin; Hub downloads are CORS fetches). Dev/preview only: a static host must send the same
+// two headers for the deployed app to be isolated (without them it still works, single-threaded).
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   plugins: [
     react(),
@@ -20,6 +32,6 @@ export default defineConfig({
     // files: a data: URL would break ORT's loader (and bloat the worker). Other assets: the default.
     assetsInlineLimit: (file) => (/\.(wasm|mjs)$/.test(file) ? false : undefined),
   },
-  server: { port: 5173, strictPort: true },
-  preview: { port: 4173, strictPort: true },
+  server: { port: 5173, strictPort: true, headers: ISOLATION_HEADERS },
+  preview: { port: 4173, strictPort: true, headers: ISOLATION_HEADERS },
 });

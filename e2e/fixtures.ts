@@ -35,12 +35,16 @@ export interface E2EOptions {
   allowedConsoleErrors: RegExp[];
 }
 
-async function guardNetwork(context: BrowserContext, blocked: string[]): Promise<void> {
+/** Aborts and records every request that would leave localhost; returns a check for the end of the test. */
+async function guardNetwork(context: BrowserContext, blocked: string[]): Promise<() => string[]> {
   // Context-level routes see requests from every page and from dedicated workers (fetch, importScripts).
+  const routed = new Set<string>(); // never cleared: a test may empty `blocked` to accept its entries
   await context.route(
     (url) => !isLocalUrl(url.href),
     (route) => {
-      blocked.push(`${route.request().method()} ${route.request().url()}`);
+      const entry = `${route.request().method()} ${route.request().url()}`;
+      routed.add(entry);
+      blocked.push(entry);
       return route.abort('blockedbyclient');
     },
   );
@@ -51,11 +55,13 @@ async function guardNetwork(context: BrowserContext, blocked: string[]): Promise
       return ws.close();
     },
   );
-  // Second line of defence: anything that bypassed routing is still recorded.
+  // Second line of defence: non-local requests the routes did not see (the 'request' event fires
+  // before the route handler, so compare at the end).
+  const seen: string[] = [];
   context.on('request', (req) => {
-    const url = req.url();
-    if (!isLocalUrl(url) && !blocked.some((b) => b.endsWith(` ${url}`))) blocked.push(`${req.method()} ${url} (unrouted)`);
+    if (!isLocalUrl(req.url())) seen.push(`${req.method()} ${req.url()}`);
   });
+  return () => seen.filter((r) => !routed.has(r)).map((r) => `${r} (not routed)`);
 }
 
 export const test = base.extend<E2EFixtures & E2EOptions>({
@@ -64,9 +70,9 @@ export const test = base.extend<E2EFixtures & E2EOptions>({
   blockedRequests: [
     async ({ context }, use) => {
       const blocked: string[] = [];
-      await guardNetwork(context, blocked);
+      const unrouted = await guardNetwork(context, blocked);
       await use(blocked);
-      expect(blocked, 'requests that left localhost (all were aborted)').toEqual([]);
+      expect([...blocked, ...unrouted()], 'requests that tried to leave localhost').toEqual([]);
     },
     { auto: true },
   ],
@@ -81,7 +87,8 @@ export const test = base.extend<E2EFixtures & E2EOptions>({
         const loc = msg.location();
         errors.push(`[${where}] ${msg.text()}${loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
       });
-      // Uncaught exceptions and unhandled rejections in pages.
+      // Uncaught exceptions and unhandled rejections in pages and in their workers (both are
+      // reported with the page's URL).
       context.on('weberror', (err) => {
         errors.push(`[uncaught ${err.page()?.url() ?? '?'}] ${err.error().stack ?? err.error().message}`);
       });

@@ -1,7 +1,7 @@
 // TEMPORARY smoke test of the e2e harness itself (vite config, test-models plugin, Chromium
 // WebGPU flags, offline guard). It does not depend on the app's UI; replace or extend it with
 // real app tests once the UI lands.
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { expect, test } from './fixtures.ts';
@@ -62,7 +62,7 @@ test.describe('test-models plugin (vite preview of the production build)', () =>
     }
   });
 
-  test('the build ships ORT wasm as a file and no test models', async () => {
+  test('the build has no test models, and ORT\'s runtime as files', async () => {
     const dist = resolve('dist');
     const files: string[] = [];
     const walk = (dir: string) => {
@@ -74,10 +74,22 @@ test.describe('test-models plugin (vite preview of the production build)', () =>
     };
     walk(dist);
     expect(files.filter((f) => /\.onnx|tokenizer\.json|^models\//.test(f))).toEqual([]);
-    // The worker imports ORT's runtime with ?url: the wasm must be a file (27 MB), not inlined.
-    const wasm = files.filter((f) => /ort-wasm-simd-threaded\.asyncify-.*\.wasm$/.test(f));
-    expect(wasm).toHaveLength(1);
-    expect(statSync(join(dist, wasm[0]!)).size).toBeGreaterThan(10_000_000);
+
+    // The worker imports ORT's runtime with ?url: the emitted (hashed) files must exist — the .wasm
+    // is 27 MB — and never be inlined as a data: URL. (Nothing has ORT until the app creates the worker.)
+    const referenced = new Set<string>();
+    let bundlesOrt = false;
+    for (const f of files.filter((f) => f.endsWith('.js'))) {
+      const code = readFileSync(join(dist, f), 'utf8');
+      expect(code, f).not.toContain('data:application/wasm');
+      bundlesOrt ||= code.includes('ort-wasm-simd-threaded');
+      for (const m of code.matchAll(/ort-wasm-simd-threaded(?:\.\w+)*-[\w-]{8}\.(?:wasm|mjs)/g)) referenced.add(m[0]);
+    }
+    for (const name of referenced) expect(files, `${name} is referenced but not emitted`).toContain(`assets/${name}`);
+    const wasm = [...referenced].filter((n) => n.endsWith('.wasm'));
+    if (bundlesOrt) expect(wasm, 'ORT is bundled but no self-hosted .wasm is referenced (would load from a CDN)').not.toEqual([]);
+    for (const name of wasm) expect(statSync(join(dist, 'assets', name)).size).toBeGreaterThan(10_000_000);
+    test.info().annotations.push({ type: 'ort-runtime', description: bundlesOrt ? [...referenced].join(', ') : 'no ORT in the build yet' });
   });
 });
 
@@ -123,6 +135,11 @@ test.describe('browser', () => {
     expect(inWorker).toBe('adapter');
   });
 
+  test('the app origin is cross-origin isolated (multi-threaded WASM possible)', async ({ page }) => {
+    await page.goto('/');
+    expect(await page.evaluate(() => self.crossOriginIsolated && typeof SharedArrayBuffer === 'function')).toBe(true);
+  });
+
   test('the page can fetch a test model same-origin', async ({ page }) => {
     await page.goto('/');
     const modelType = await page.evaluate(async (m) => {
@@ -142,6 +159,8 @@ test.describe('browser', () => {
     );
     expect(outcome).toMatch(/^failed/);
     expect(blockedRequests).toEqual(['GET https://huggingface.co/api/models']);
+    // Chromium reports the aborted request as a console error, asynchronously.
+    await expect.poll(() => consoleErrors.join('\n')).toContain('ERR_BLOCKED_BY_CLIENT');
     // Expected here only: clear them so the fixtures' end-of-test checks pass.
     blockedRequests.length = 0;
     consoleErrors.length = 0;

@@ -11,7 +11,26 @@ import { workerClient } from './worker-client.ts';
 let runCounter = 0;
 
 /** Loads the model in the model field; returns an error message when it cannot start. */
+/** Resolves once the GPU probe has answered. */
+function whenProbed(): Promise<void> {
+  return new Promise((resolve) => {
+    if (modelStore.getState().probe) return resolve();
+    const unsubscribe = modelStore.subscribe((s) => {
+      if (s.probe) {
+        unsubscribe();
+        resolve();
+      }
+    });
+  });
+}
+
 export function requestLoad(): string | null {
+  const s = settingsStore.getState();
+  if (s.device === 'auto' && !modelStore.getState().probe) {
+    // Auto needs to know whether WebGPU exists: load as soon as the probe answers.
+    void whenProbed().then(() => requestLoad());
+    return null;
+  }
   const err = startLoad();
   if (err) loadRejected(err);
   return err;

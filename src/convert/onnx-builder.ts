@@ -44,6 +44,10 @@ export const tensor = {
   scalarF32(v: number): ConstTensor {
     return tensor.f32([v], []);
   },
+  /** float16 from float16 bit patterns (see src/convert/half.ts for conversions). */
+  f16Bits(bits: readonly number[] | Uint16Array, dims: readonly number[] = [bits.length]): ConstTensor {
+    return { dtype: DType.float16, dims, raw: bytesOf(Uint16Array.from(bits)) };
+  },
 };
 
 function tensorProto(name: string, t: ConstTensor): InstanceType<typeof onnx.TensorProto> {
@@ -130,6 +134,27 @@ export class GraphBuilder {
     this.initializers.push(tensorProto(n, t));
     if (!name && t.raw.byteLength <= 64) this.constCache.set(key, n);
     return n;
+  }
+
+  /**
+   * An initializer whose bytes live in an external data file (ONNX external data:
+   * `location` is relative to the .onnx file; `offset`/`length` in bytes).
+   */
+  externalInitializer(name: string, dtype: DType, dims: readonly number[], location: string, offset: number, length: number): string {
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dataType: dtype,
+        dims: [...dims],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          onnx.StringStringEntryProto.create({ key: 'location', value: location }),
+          onnx.StringStringEntryProto.create({ key: 'offset', value: String(offset) }),
+          onnx.StringStringEntryProto.create({ key: 'length', value: String(length) }),
+        ],
+      }),
+    );
+    return name;
   }
 
   i64(...values: number[]): string {

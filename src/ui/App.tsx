@@ -36,9 +36,11 @@ export function App({ showTestModels }: { showTestModels: boolean }) {
           <ProblemPanel />
           <BudgetPanel />
           <SamplingPanel />
-          <RunPanel />
         </div>
-        <OutputView />
+        <div className="results">
+          <RunPanel />
+          <OutputView />
+        </div>
       </main>
     </div>
   );

@@ -1,9 +1,9 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { findExample } from '../app/examples.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
-import { extractBoxed, renderMarkdown } from './markdown/render.ts';
+import { extractBoxed, renderTex } from './markdown/render.ts';
 import { formatMs } from './format.ts';
 import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
 
@@ -22,17 +22,22 @@ function Meter({ label, used, limit }: { label: string; used: number; limit: num
 
 function Pane({ title, text, streaming, meter, end }: { title: string; text: string; streaming: boolean; meter: React.ReactNode; end: string | null }) {
   const id = useId();
+  const [raw, setRaw] = useState(false);
+  const key = title.toLowerCase();
   return (
     <section className="pane" aria-labelledby={`${id}-h`}>
       <header>
         <h2 id={`${id}-h`}>{title}</h2>
         {meter}
-        <span className="end" data-testid={`${title.toLowerCase()}-end`}>
+        <span className="end" data-testid={`${key}-end`}>
           {end ?? (streaming ? 'streaming…' : '')}
         </span>
+        <button type="button" className="chip" aria-pressed={raw} onClick={() => setRaw(!raw)}>
+          {raw ? 'Rendered' : 'Raw text'}
+        </button>
       </header>
-      <div className="pane-body" data-testid={`${title.toLowerCase()}-text`}>
-        <StreamingMarkdown text={text} streaming={streaming} />
+      <div className="pane-body" data-testid={`${key}-text`}>
+        {raw ? <pre data-testid={`${key}-raw`}>{text}</pre> : <StreamingMarkdown text={text} streaming={streaming} />}
       </div>
     </section>
   );
@@ -73,7 +78,7 @@ function RunOutput({ run }: { run: Run }) {
       <div className="answer" aria-live="polite">
         <span>Final answer: </span>
         {answer !== null ? (
-          <span data-testid="answer" dangerouslySetInnerHTML={{ __html: renderMarkdown(`$${answer}$`) }} />
+          <span data-testid="answer" dangerouslySetInnerHTML={{ __html: renderTex(answer, false) }} />
         ) : (
           <span className="muted">{active ? '…' : 'no \\boxed{} answer'}</span>
         )}

@@ -1,0 +1,71 @@
+// 4-bit block quantization in the layout of com.microsoft MatMulNBits (bits=4, block_size=32,
+// no zero_points input, i.e. symmetric with the default zero point 2^(bits-1) = 8):
+//   B      uint8 [N, k_blocks, 16]   from W[N][K] (PyTorch Linear layout, NOT transposed),
+//          two 4-bit values per byte along K, low nibble first; K padded with zeros to k_blocks*32
+//   scales [N, k_blocks] (same float type as the activations; row-major, so the same bytes as [N * k_blocks])
+//   W[n][k] ≈ (q[n][k] - 8) * scales[n * k_blocks + floor(k / 32)]
+// As in ONNX Runtime's blockwise quantizer (MlasQuantizeBlockwise, symmetric), the scale is the
+// signed value of largest magnitude divided by -8, so that value maps exactly to q = 0 and the
+// whole [-8, 7] range is used.
+import { f16BitsToF32, f32ToF16Bits } from './half.ts';
+
+export const Q4_BLOCK = 32;
+export const Q4_BLOB = Q4_BLOCK / 2;
+
+export const kBlocks = (K: number) => Math.ceil(K / Q4_BLOCK);
+
+export interface Q4Rows {
+  /** uint8 [rows, k_blocks, 16] */
+  readonly b: Uint8Array;
+  /** [rows * k_blocks], already rounded to float16 when `f16Scales` */
+  readonly scales: Float32Array;
+}
+
+/** Quantizes `rows` rows of K float32 values each. */
+export function quantizeQ4Rows(w: Float32Array, rows: number, K: number, f16Scales: boolean): Q4Rows {
+  if (w.length !== rows * K) throw new Error(`quantizeQ4Rows: ${w.length} values, expected ${rows}x${K}`);
+  const nb = kBlocks(K);
+  const b = new Uint8Array(rows * nb * Q4_BLOB);
+  const scales = new Float32Array(rows * nb);
+  const q = new Uint8Array(Q4_BLOCK);
+  for (let r = 0; r < rows; r++) {
+    const row = r * K;
+    for (let blk = 0; blk < nb; blk++) {
+      const k0 = blk * Q4_BLOCK;
+      const k1 = Math.min(K, k0 + Q4_BLOCK);
+      let vmax = 0;
+      for (let k = k0; k < k1; k++) {
+        const v = w[row + k]!;
+        if (Math.abs(v) > Math.abs(vmax)) vmax = v;
+      }
+      let scale = vmax / -8;
+      if (f16Scales) scale = f16BitsToF32(f32ToF16Bits(scale));
+      scales[r * nb + blk] = scale;
+      const inv = scale !== 0 ? 1 / scale : 0;
+      q.fill(8);
+      for (let k = k0; k < k1; k++) {
+        const v = Math.round(w[row + k]! * inv) + 8;
+        q[k - k0] = v < 0 ? 0 : v > 15 ? 15 : v;
+      }
+      const o = (r * nb + blk) * Q4_BLOB;
+      for (let i = 0; i < Q4_BLOB; i++) b[o + i] = q[2 * i]! | (q[2 * i + 1]! << 4);
+    }
+  }
+  return { b, scales };
+}
+
+/** The float32 weights W[rows][K] that MatMulNBits computes with (for reference runs in tests). */
+export function dequantizeQ4Rows(q: Q4Rows, rows: number, K: number): Float32Array {
+  const nb = kBlocks(K);
+  const out = new Float32Array(rows * K);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < K; k++) {
+      const blk = Math.floor(k / Q4_BLOCK);
+      const j = k - blk * Q4_BLOCK;
+      const byte = q.b[(r * nb + blk) * Q4_BLOB + (j >> 1)]!;
+      const nib = j & 1 ? byte >> 4 : byte & 15;
+      out[r * K + k] = (nib - 8) * q.scales[r * nb + blk]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,218 @@
+// The Qwen2 decoder as an ONNX graph with the signature transformers.js v4 uses for
+// model_type "qwen2" (decoder-only, KV cache, no `use_cache_branch`):
+//
+//   inputs   input_ids            int64 [batch_size, sequence_length]
+//            attention_mask       int64 [batch_size, total_sequence_length]
+//            position_ids         int64 [batch_size, sequence_length]
+//            past_key_values.{i}.key|value   KV [batch_size, kv_heads, past_sequence_length, head_dim]
+//            num_logits_to_keep   int64 scalar (0 = every position, k = the last k)
+//   outputs  logits               ACT  [batch_size, sequence_length (or k), vocab]
+//            present.{i}.key|value KV  [batch_size, kv_heads, total_sequence_length, head_dim]
+//
+// dtypes:
+//   fp32   float32 everywhere; Linear layers are Gemm(transB=1) on the checkpoint's [N, K] weights.
+//   q4     float32 activations/cache/logits; Linear weights (and lm_head) 4-bit MatMulNBits with
+//          float32 scales; embedding table float32.
+//   q4f16  float16 activations, float16 KV cache and float16 logits (what transformers.js and
+//          onnx-community q4f16 exports use; the KV cache dtype follows the graph's input type);
+//          4-bit MatMulNBits with float16 scales; embedding table float16. Attention scores are
+//          cast to float32 for the mask and softmax (Qwen2's large q/k biases make fp16 softmax
+//          inputs risky), RoPE angles are computed in float32, RMSNorm accumulates in float32
+//          (SimplifiedLayerNormalization stash_type=1).
+//
+// Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
+// from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
+// [B, kv_heads, group, S, D] and multiply the [B, kv_heads, 1, D, T] keys by broadcasting.
+// Only MatMulNBits (com.microsoft) and SimplifiedLayerNormalization (ONNX domain, ORT contrib
+// schema) are non-standard; both are registered by the ORT CPU and WebGPU EPs.
+//
+// Weights are not part of the graph: `buildQwen2Graph` returns the list of initializers the
+// converter must stream in (WeightJob), which it declares as external data once written.
+import { DType, GraphBuilder, tensor, type Dim } from './onnx-builder.ts';
+import { f32ToF16Bits } from './half.ts';
+import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
+import { Q4_BLOCK, kBlocks } from './quantize.ts';
+
+export type GraphDtype = 'fp32' | 'q4' | 'q4f16';
+export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'q4', 'q4f16'];
+
+/** The file name transformers.js looks for (DEFAULT_DTYPE_SUFFIX_MAPPING). */
+export const onnxFileName = (d: GraphDtype): string => (d === 'fp32' ? 'model.onnx' : `model_${d}.onnx`);
+
+export type WeightJob =
+  | {
+      readonly kind: 'float';
+      readonly source: string;
+      readonly init: string;
+      readonly dtype: 'f32' | 'f16';
+      readonly dims: readonly number[];
+    }
+  | {
+      readonly kind: 'q4';
+      readonly source: string;
+      /** uint8 [N, k_blocks, 16] */
+      readonly initB: string;
+      /** [N, k_blocks] (the shape docs/ContribOperators.md gives; the bytes equal the older [N * k_blocks]) */
+      readonly initScales: string;
+      readonly scaleDtype: 'f32' | 'f16';
+      readonly N: number;
+      readonly K: number;
+    };
+
+export interface Qwen2Graph {
+  readonly graph: GraphBuilder;
+  readonly weights: readonly WeightJob[];
+  readonly dtype: GraphDtype;
+}
+
+export const OPSET = 17;
+const FLOAT32_LOWEST = -3.4028234663852886e38;
+
+export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
+  const g = new GraphBuilder(`qwen2_${dtype}`);
+  const half = dtype === 'q4f16';
+  const ACT = half ? DType.float16 : DType.float32;
+  const wdt: 'f32' | 'f16' = half ? 'f16' : 'f32';
+  const quant = dtype !== 'fp32';
+  const { hiddenSize: H, headDim: D, numHeads: NH, numKvHeads: KVH, vocabSize: V } = c;
+  const G = NH / KVH;
+  const weights: WeightJob[] = [];
+  const declared = new Map<string, string>();
+
+  // ---- weights -------------------------------------------------------------------------------
+  const floatWeight = (source: string, dims: readonly number[]): string => {
+    const key = `float|${source}`;
+    const hit = declared.get(key);
+    if (hit) return hit;
+    weights.push({ kind: 'float', source, init: source, dtype: wdt, dims });
+    declared.set(key, source);
+    return source;
+  };
+  const scalarAct = (v: number): string =>
+    half ? g.constant(tensor.f16Bits([f32ToF16Bits(v)], [])) : g.scalarF32(v);
+  const cast = (x: string, to: DType) => g.op('Cast', [x], { to });
+
+  // ---- inputs --------------------------------------------------------------------------------
+  const kvDims = (len: string): Dim[] => ['batch_size', KVH, len, D];
+  const inputIds = g.input('input_ids', DType.int64, ['batch_size', 'sequence_length']);
+  const mask = g.input('attention_mask', DType.int64, ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', DType.int64, ['batch_size', 'sequence_length']);
+  const past = Array.from({ length: c.numLayers }, (_, i) => ({
+    key: g.input(`past_key_values.${i}.key`, ACT, kvDims('past_sequence_length')),
+    value: g.input(`past_key_values.${i}.value`, ACT, kvDims('past_sequence_length')),
+  }));
+  const keep = g.input('num_logits_to_keep', DType.int64, []);
+
+  // ---- shapes --------------------------------------------------------------------------------
+  const bs = g.op('Shape', [inputIds]); // [B, S]
+  const batch = g.op('Slice', [bs, g.i64(0), g.i64(1)]); // [B]
+  const shape = (...parts: (string | number[])[]) =>
+    g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.i64(...p))), { axis: 0 });
+  const toRows = (x: string, width: number) => g.op('Reshape', [x, g.i64(-1, width)]);
+
+  // ---- Linear --------------------------------------------------------------------------------
+  /** y = x W^T (+ b) with x [rows, K] (or [..., K] for q4), W [N, K] from the checkpoint. */
+  const linear = (x: string, source: string, N: number, K: number, bias?: string): string => {
+    if (!quant) {
+      const w = floatWeight(source, [N, K]);
+      const inputs = [x, w];
+      if (bias) inputs.push(floatWeight(bias, [N]));
+      return g.op('Gemm', inputs, { transB: 1 });
+    }
+    const key = `q4|${source}`;
+    let initB = declared.get(key);
+    if (!initB) {
+      initB = `${source}_Q4`;
+      weights.push({ kind: 'q4', source, initB, initScales: `${source}_scales`, scaleDtype: wdt, N, K });
+      declared.set(key, initB);
+    }
+    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK }, { domain: 'com.microsoft' });
+    return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
+  };
+  const rmsNorm = (x: string, source: string) =>
+    g.op('SimplifiedLayerNormalization', [x, floatWeight(source, [H])], { axis: -1, epsilon: { float: c.rmsNormEps }, stash_type: 1 });
+
+  // ---- RoPE tables from position_ids (float32, HF rotate-half convention) ---------------------
+  const invFreq = new Float32Array(D / 2);
+  for (let i = 0; i < D / 2; i++) invFreq[i] = Math.fround(1 / Math.fround(c.ropeTheta ** Math.fround((2 * i) / D)));
+  const freqs = g.op('Mul', [g.op('Unsqueeze', [cast(positionIds, DType.float32), g.i64(2)]), g.constant(tensor.f32(invFreq))]); // [B,S,D/2]
+  const cosHalf = g.op('Cos', [freqs]);
+  const sinHalf = g.op('Sin', [freqs]);
+  let cos = g.op('Concat', [cosHalf, cosHalf], { axis: -1 }); // [B,S,D]
+  // rotate_half(x) * sin == concat(x2, x1) * concat(-sin, sin)
+  let sinSigned = g.op('Concat', [g.op('Neg', [sinHalf]), sinHalf], { axis: -1 });
+  // Queries also carry the 1/sqrt(D) attention scale (RoPE is linear).
+  const qScale = g.scalarF32(1 / Math.sqrt(D));
+  let cosQ = g.op('Mul', [cos, qScale]);
+  let sinQ = g.op('Mul', [sinSigned, qScale]);
+  if (half) [cos, sinSigned, cosQ, sinQ] = [cos, sinSigned, cosQ, sinQ].map((t) => cast(t, DType.float16)) as [string, string, string, string];
+  const cosK = g.op('Unsqueeze', [cos, g.i64(1)]); // [B,1,S,D]
+  const sinK = g.op('Unsqueeze', [sinSigned, g.i64(1)]);
+  const cosQ5 = g.op('Unsqueeze', [cosQ, g.i64(1, 2)]); // [B,1,1,S,D]
+  const sinQ5 = g.op('Unsqueeze', [sinQ, g.i64(1, 2)]);
+  const rope = (x: string, cs: string, sn: string) => {
+    const x1 = g.op('Slice', [x, g.i64(0), g.i64(D / 2), g.i64(-1)]);
+    const x2 = g.op('Slice', [x, g.i64(D / 2), g.i64(D), g.i64(-1)]);
+    const rot = g.op('Concat', [x2, x1], { axis: -1 });
+    return g.op('Add', [g.op('Mul', [x, cs]), g.op('Mul', [rot, sn])]);
+  };
+
+  // ---- attention mask: causal over past + new, and padding from attention_mask ----------------
+  const total = g.op('Slice', [g.op('Shape', [mask]), g.i64(1), g.i64(2)]); // [1] = T
+  const totalScalar = g.op('Squeeze', [total, g.i64(0)]);
+  const seqScalar = g.op('Squeeze', [g.op('Slice', [bs, g.i64(1), g.i64(2)]), g.i64(0)]);
+  const pastLen = g.op('Sub', [totalScalar, seqScalar]);
+  const kIdx = g.op('Range', [g.scalarI64(0), totalScalar, g.scalarI64(1)]); // [T]
+  const qIdx = g.op('Range', [pastLen, totalScalar, g.scalarI64(1)]); // [S] absolute positions
+  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [kIdx, g.i64(0)]), g.op('Unsqueeze', [qIdx, g.i64(1)])]); // [S,T]
+  const padOk = g.op('Unsqueeze', [cast(mask, DType.bool), g.i64(1, 2, 3)]); // [B,1,1,1,T]
+  const allowed = g.op('And', [causal, padOk]); // [B,1,1,S,T]
+  const maskBias = g.op('Where', [allowed, g.scalarF32(0), g.scalarF32(FLOAT32_LOWEST)]);
+
+  // ---- decoder -------------------------------------------------------------------------------
+  let h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H); // [B*S, H]
+  for (let i = 0; i < c.numLayers; i++) {
+    const n = qwen2Names.layer(i);
+    const x = rmsNorm(h, n.inputNorm);
+    const q = linear(x, n.q, NH * D, H, n.qBias);
+    const k = linear(x, n.k, KVH * D, H, n.kBias);
+    const v = linear(x, n.v, KVH * D, H, n.vBias);
+    const q5 = g.op('Transpose', [g.op('Reshape', [q, shape(bs, [KVH, G, D])])], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,S,D]
+    const k4 = g.op('Transpose', [g.op('Reshape', [k, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] }); // [B,KVH,S,D]
+    const v4 = g.op('Transpose', [g.op('Reshape', [v, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] });
+    const qr = rope(q5, cosQ5, sinQ5);
+    const kr = rope(k4, cosK, sinK);
+    const presentK = `present.${i}.key`;
+    const presentV = `present.${i}.value`;
+    g.nodeWithOutputs('Concat', [past[i]!.key, kr], [presentK], { axis: 2 });
+    g.nodeWithOutputs('Concat', [past[i]!.value, v4], [presentV], { axis: 2 });
+    g.output(presentK, ACT, kvDims('total_sequence_length'));
+    g.output(presentV, ACT, kvDims('total_sequence_length'));
+    const kT = g.op('Transpose', [g.op('Unsqueeze', [presentK, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
+    let scores = g.op('MatMul', [qr, kT]); // [B,KVH,G,S,T]
+    if (half) scores = cast(scores, DType.float32);
+    let probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 });
+    if (half) probs = cast(probs, DType.float16);
+    const ctx = g.op('MatMul', [probs, g.op('Unsqueeze', [presentV, g.i64(2)])]); // [B,KVH,G,S,D]
+    const ctxRows = toRows(g.op('Transpose', [ctx], { perm: [0, 3, 1, 2, 4] }), NH * D); // [B*S, NH*D]
+    h = g.op('Add', [h, linear(ctxRows, n.o, H, NH * D)]);
+    const y = rmsNorm(h, n.postNorm);
+    const gate = linear(y, n.gate, c.intermediateSize, H);
+    const up = linear(y, n.up, c.intermediateSize, H);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    h = g.op('Add', [h, linear(act, n.down, H, c.intermediateSize)]);
+  }
+  const hn = g.op('Reshape', [rmsNorm(h, qwen2Names.finalNorm), shape(bs, [H])]); // [B,S,H]
+  // num_logits_to_keep = k keeps the last k positions; Slice(start = -0 = 0) keeps all.
+  const start = g.op('Neg', [g.op('Unsqueeze', [keep, g.i64(0)])]);
+  const kept = g.op('Slice', [hn, start, g.i64(2 ** 62), g.i64(1)]);
+  const headSource = c.tieWordEmbeddings ? qwen2Names.embed : qwen2Names.lmHead;
+  let logits: string;
+  if (quant) logits = linear(kept, headSource, V, H);
+  else logits = g.op('Reshape', [linear(toRows(kept, H), headSource, V, H), shape(batch, [-1, V])]);
+  g.nodeWithOutputs('Identity', [logits], ['logits']);
+  g.output('logits', ACT, ['batch_size', 'sequence_length', V]);
+  return { graph: g, weights, dtype };
+}
+
+export const q4Sizes = (N: number, K: number) => ({ bBytes: N * kBlocks(K) * (Q4_BLOCK / 2), scaleCount: N * kBlocks(K) });
