@@ -169,3 +169,30 @@ test('phone width keeps every control reachable', async ({ page }, info) => {
   await expect(page.getByTestId('thinking-end')).toHaveText('cut at budget');
   await shot(page, info, '8-phone');
 });
+
+test('a second visit loads from the cache without downloading again', async ({ page }) => {
+  await load(page, 'model=/models/scripted-think48');
+  const modelRequests: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/models/')) modelRequests.push(r.url());
+  });
+  await page.reload();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByText(/^Ready:/)).toContainText('loaded from cache', { timeout: 120_000 });
+  expect(modelRequests).toEqual([]);
+
+  await page.getByRole('button', { name: 'Clear model cache' }).click();
+  await expect(page.getByText(/Cleared the model cache/)).toBeVisible();
+});
+
+test('an unreachable Hub is a clear message and the app stays usable', async ({ page, blockedRequests }) => {
+  await page.goto('/?model=onnx-community/DeepScaleR-1.5B-Preview-ONNX');
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByRole('alert')).toContainText(/unreachable|Could not load/, { timeout: 60_000 });
+  // The offline guard blocked the Hub request: that is the point of this test.
+  expect(blockedRequests.some((r) => r.includes('huggingface.co'))).toBe(true);
+  blockedRequests.length = 0;
+  await page.getByLabel('Model id or URL').fill('/models/scripted-think48');
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 120_000 });
+});

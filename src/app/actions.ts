@@ -46,7 +46,7 @@ function startLoad(): string | null {
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;
   const modelId = s.modelInput.trim();
-  loadRequested(modelId, rt.device, rt.dtype);
+  loadRequested(modelId, rt.device, rt.dtype, rt.warning);
   workerClient().send({ type: 'load', modelId, device: rt.device, dtype: rt.dtype });
   return null;
 }

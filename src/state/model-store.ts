@@ -21,6 +21,8 @@ export interface ModelState {
   readonly info: ModelInfo | null;
   readonly error: string | null;
   readonly cacheMessage: string | null;
+  /** A caution about the chosen runtime (e.g. WASM is slow). */
+  readonly warning: string | null;
 }
 
 const initial: ModelState = {
@@ -33,6 +35,7 @@ const initial: ModelState = {
   info: null,
   error: null,
   cacheMessage: null,
+  warning: null,
 };
 
 export const modelStore = createStore<ModelState>(() => initial);
@@ -41,8 +44,9 @@ export function probed(probe: GpuProbe): void {
   modelStore.setState({ probe });
 }
 
-export function loadRequested(modelId: string, device: Device, dtype: Dtype): void {
+export function loadRequested(modelId: string, device: Device, dtype: Dtype, warning: string | null = null): void {
   modelStore.setState({
+    warning,
     status: 'loading',
     requested: { modelId, device, dtype },
     files: [],

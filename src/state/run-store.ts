@@ -25,6 +25,8 @@ export interface Run {
   readonly thinkingTokens: number;
   readonly lanes: readonly LaneView[];
   readonly stats: DecodeStats | null;
+  /** Live timing while streaming (the final figures are in stats). */
+  readonly live: { readonly ttftMs: number; readonly decodeMs: number } | null;
   readonly error: string | null;
 }
 
@@ -57,6 +59,7 @@ export function runRequested(runId: string, spec: RunSpec): void {
       thinkingTokens: 0,
       lanes: spec.lanes.map(() => emptyLane),
       stats: null,
+      live: null,
       error: null,
     },
   });
@@ -72,6 +75,7 @@ export function tokensReceived(runId: string, batch: TokenBatch): void {
     status: r.status === 'starting' ? 'running' : r.status,
     thinking: batch.thinking ? r.thinking + batch.thinking : r.thinking,
     thinkingTokens: r.thinkingTokens + batch.thinkingTokens,
+    live: { ttftMs: batch.ttftMs, decodeMs: batch.decodeMs },
     lanes: r.lanes.map((l, i) => {
       const n = batch.solutionTokens[i];
       return n ? { ...l, solution: l.solution + (batch.solutions[i] ?? ''), solutionTokens: l.solutionTokens + n } : l;
@@ -116,4 +120,11 @@ export function runFailed(runId: string, message: string): void {
 
 export function isActive(r: Run | null): boolean {
   return !!r && (r.status === 'starting' || r.status === 'running' || r.status === 'stopping');
+}
+
+/** Tokens per second so far: tokens after the first over the time since the first. */
+export function liveTokensPerSecond(r: Run): number {
+  if (!r.live || r.live.decodeMs <= 0) return 0;
+  const tokens = r.thinkingTokens + r.lanes.reduce((a, l) => a + l.solutionTokens, 0);
+  return tokens > 1 ? ((tokens - 1) * 1000) / r.live.decodeMs : 0;
 }

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatchFromWorker } from '../app/dispatch.ts';
 import { downloadSummary, loadRequested, modelStore, resetModelStore } from './model-store.ts';
-import { runRequested, runStore, stopRequested } from './run-store.ts';
+import { liveTokensPerSecond, runRequested, runStore, stopRequested } from './run-store.ts';
 import { defaultSettings, parseBudget, parseSampling, settingsStore } from './settings-store.ts';
 
 const SPEC = { problem: 'p', paperSuffix: true, lanes: [{ thinking: 10, solution: 5 }], sampling: { kind: 'greedy' as const } };
@@ -12,26 +12,29 @@ describe('run store', () => {
   it('accumulates streamed text and ends per phase', () => {
     runRequested('r1', SPEC);
     dispatchFromWorker({ type: 'runStarted', runId: 'r1', promptTokens: 12 }, 0);
-    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'Let ', thinkingTokens: 1, solutions: {}, solutionTokens: {} } }, 0);
-    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'me', thinkingTokens: 1, solutions: {}, solutionTokens: {} } }, 0);
+    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'Let ', thinkingTokens: 1, solutions: {}, solutionTokens: {}, ttftMs: 5, decodeMs: 10 } }, 0);
+    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'me', thinkingTokens: 1, solutions: {}, solutionTokens: {}, ttftMs: 5, decodeMs: 10 } }, 0);
     dispatchFromWorker({ type: 'thinkingEnded', runId: 'r1', lane: 0, how: 'budget', tokens: 10 }, 0);
-    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: '', thinkingTokens: 0, solutions: { 0: '$x$' }, solutionTokens: { 0: 3 } } }, 0);
+    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: '', thinkingTokens: 0, solutions: { 0: '$x$' }, solutionTokens: { 0: 3 }, ttftMs: 5, decodeMs: 20 } }, 0);
     const r = runStore.getState().run!;
     expect(r).toMatchObject({ status: 'running', promptTokens: 12, thinking: 'Let me', thinkingTokens: 2 });
     expect(r.lanes[0]).toMatchObject({ solution: '$x$', solutionTokens: 3, thinkingEnd: 'budget', thinkingTokensAtEnd: 10 });
+    // 5 tokens so far, the last 4 in 20 ms.
+    expect(r.live).toEqual({ ttftMs: 5, decodeMs: 20 });
+    expect(liveTokensPerSecond(r)).toBeCloseTo(200);
   });
 
   it('ignores messages from an older run', () => {
     runRequested('r1', SPEC);
     runRequested('r2', SPEC);
-    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'old', thinkingTokens: 1, solutions: {}, solutionTokens: {} } }, 0);
+    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'old', thinkingTokens: 1, solutions: {}, solutionTokens: {}, ttftMs: 5, decodeMs: 10 } }, 0);
     dispatchFromWorker({ type: 'runFailed', runId: 'r1', message: 'x' }, 0);
     expect(runStore.getState().run).toMatchObject({ runId: 'r2', thinking: '', status: 'starting', error: null });
   });
 
   it('stop then finish ends as stopped; failure keeps the text', () => {
     runRequested('r1', SPEC);
-    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'abc', thinkingTokens: 3, solutions: {}, solutionTokens: {} } }, 0);
+    dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'abc', thinkingTokens: 3, solutions: {}, solutionTokens: {}, ttftMs: 5, decodeMs: 10 } }, 0);
     stopRequested('r1');
     expect(runStore.getState().run!.status).toBe('stopping');
     const stats = { promptTokens: 1, prefillMs: 1, ttftMs: 1, decodeMs: 1, decodedTokens: 3, tokensPerSecond: 2, forwardCalls: 3, tokensFed: 3 };

@@ -109,6 +109,7 @@ function LoadStatus() {
   const info = useStore(modelStore, (s) => s.info);
   const probe = useStore(modelStore, (s) => s.probe);
   const cacheMessage = useStore(modelStore, (s) => s.cacheMessage);
+  const warning = useStore(modelStore, (s) => s.warning);
   const sum = downloadSummary({ files, firstSample, lastSample });
   return (
     <div className="load-status">
@@ -143,6 +144,7 @@ function LoadStatus() {
           {info.fromCache ? ' · loaded from cache' : ''}
         </p>
       )}
+      {warning && status !== 'idle' && <p className="warning">{warning}</p>}
       {cacheMessage && <p className="muted">{cacheMessage}</p>}
     </div>
   );

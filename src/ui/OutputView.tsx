@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { findExample } from '../app/examples.ts';
-import { isActive, runStore, type Run } from '../state/run-store.ts';
+import { isActive, liveTokensPerSecond, runStore, type Run } from '../state/run-store.ts';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { extractBoxed, renderTex } from './markdown/render.ts';
 import { formatMs } from './format.ts';
@@ -96,7 +96,17 @@ function RunOutput({ run }: { run: Run }) {
 
 function Stats({ run }: { run: Run }) {
   const s = run.stats;
-  if (!s) return <p className="muted stats">{run.status === 'starting' ? 'Reading the prompt…' : run.promptTokens !== null ? `Prompt: ${run.promptTokens} tokens` : ''}</p>;
+  if (!s) {
+    if (run.live) {
+      return (
+        <p className="muted stats" data-testid="live-stats">
+          {run.promptTokens !== null ? `Prompt ${run.promptTokens} tokens · ` : ''}first token after {formatMs(run.live.ttftMs)} ·{' '}
+          {liveTokensPerSecond(run).toFixed(1)} tokens/s
+        </p>
+      );
+    }
+    return <p className="muted stats">{run.status === 'starting' ? 'Reading the prompt…' : ''}</p>;
+  }
   return (
     <p className="stats" data-testid="stats">
       Prompt {s.promptTokens} tokens · prefill {formatMs(s.prefillMs)} · first token after {formatMs(s.ttftMs)} ·{' '}

@@ -122,7 +122,7 @@ export class WorkerHost {
     }
     const ctrl = new AbortController();
     this.run = { runId, ctrl };
-    const batcher = new TokenBatcher(runId, this.deps);
+    const batcher = new TokenBatcher(runId, this.deps, this.deps.now());
     try {
       const result = await engine.run(spec, {
         signal: ctrl.signal,
@@ -191,12 +191,16 @@ class TokenBatcher {
   private pending = false;
   private scheduled = false;
 
+  private firstTokenAt: number | null = null;
+
   constructor(
     private readonly runId: string,
     private readonly deps: HostDeps,
+    private readonly startedAt: number,
   ) {}
 
   add(e: Extract<DecodeEvent, { type: 'token' }>): void {
+    this.firstTokenAt ??= this.deps.now();
     if (e.lane === null || e.phase === 'thinking') {
       this.thinking += e.text;
       this.thinkingTokens++;
@@ -219,7 +223,14 @@ class TokenBatcher {
     this.deps.post({
       type: 'tokens',
       runId: this.runId,
-      batch: { thinking: this.thinking, thinkingTokens: this.thinkingTokens, solutions: this.solutions, solutionTokens: this.solutionTokens },
+      batch: {
+        thinking: this.thinking,
+        thinkingTokens: this.thinkingTokens,
+        solutions: this.solutions,
+        solutionTokens: this.solutionTokens,
+        ttftMs: this.firstTokenAt === null ? 0 : this.firstTokenAt - this.startedAt,
+        decodeMs: this.firstTokenAt === null ? 0 : this.deps.now() - this.firstTokenAt,
+      },
     });
     this.thinking = '';
     this.thinkingTokens = 0;

@@ -44,6 +44,10 @@ export interface TokenBatch {
   /** Text appended to each lane's solution, by lane index. */
   readonly solutions: Readonly<Record<number, string>>;
   readonly solutionTokens: Readonly<Record<number, number>>;
+  /** Time from the run's start to its first token, once there is one. */
+  readonly ttftMs: number;
+  /** Time from the first token to this batch. */
+  readonly decodeMs: number;
 }
 
 export interface LaneSummary {
