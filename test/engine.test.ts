@@ -164,7 +164,7 @@ describe('single run on the scripted model', () => {
     expect(thinking + solution).not.toContain('think>');
     const ends = events.filter((ev) => ev.type === 'thinkingEnded' || ev.type === 'solutionEnded');
     expect(ends).toEqual([
-      { type: 'thinkingEnded', lane: 0, how: 'model', tokens: 49 },
+      { type: 'thinkingEnded', lane: 0, how: 'model', tokens: 49, traceChars: result.lanes[0]!.thinkingText.length },
       { type: 'solutionEnded', lane: 0, how: 'eos', tokens: SOLUTION_LEN },
     ]);
   });

@@ -37,18 +37,31 @@ export function requestLoad(): string | null {
 }
 
 function startLoad(): string | null {
+  return loadModel(settingsStore.getState().modelInput);
+}
+
+/** Starts loading `input` with the chosen device and weights; an error message when it cannot. */
+export function loadModel(input: string): string | null {
   const s = settingsStore.getState();
-  const src = parseModelSource(s.modelInput);
+  const src = parseModelSource(input);
   if ('error' in src) return src.error;
-  const preset = presetFor(s.modelInput);
+  const preset = presetFor(input);
   if (preset && !preset.webReady) return preset.note;
   if (isActive(runStore.getState().run)) return 'Stop the running generation before loading another model.';
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;
-  const modelId = s.modelInput.trim();
+  const modelId = input.trim();
   loadRequested(modelId, rt.device, rt.dtype, rt.warning);
   workerClient().send({ type: 'load', modelId, device: rt.device, dtype: rt.dtype });
   return null;
+}
+
+/** Sends a run; the caller has validated it. Returns the run id. */
+export function startRun(spec: RunSpec): string {
+  const runId = `run-${Date.now()}-${++runCounter}`;
+  runRequested(runId, spec);
+  workerClient().send({ type: 'run', runId, spec });
+  return runId;
 }
 
 /** The run the controls describe, or what is wrong with them. */
@@ -69,9 +82,7 @@ export function requestRun(): string | null {
   if (isActive(runStore.getState().run)) return 'A generation is already running.';
   const c = currentSpec();
   if ('error' in c) return c.error;
-  const runId = `run-${Date.now()}-${++runCounter}`;
-  runRequested(runId, c.spec);
-  workerClient().send({ type: 'run', runId, spec: c.spec });
+  startRun(c.spec);
   return null;
 }
 

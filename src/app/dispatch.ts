@@ -20,7 +20,7 @@ export function dispatchFromWorker(m: FromWorker, now: number): void {
     case 'tokens':
       return tokensReceived(m.runId, m.batch);
     case 'thinkingEnded':
-      return thinkingEnded(m.runId, m.lane, m.how, m.tokens);
+      return thinkingEnded(m.runId, m.lane, m.how, m.tokens, m.traceChars);
     case 'solutionEnded':
       return solutionEnded(m.runId, m.lane, m.how, m.tokens);
     case 'runFinished':

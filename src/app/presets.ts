@@ -10,8 +10,8 @@ export interface ModelPreset {
 }
 
 export const E1_MISSING =
-  'No ONNX (web-ready) build of Salesforce/E1-Math-1.5B is published, and the in-app converter (safetensors → ONNX) is not built yet. ' +
-  'Until it is, load DeepScaleR-1.5B-Preview — the model E1 was trained from and the paper\'s baseline, same architecture — or give the URL of an E1 folder you converted.';
+  'No ONNX (web-ready) build of Salesforce/E1-Math-1.5B is published: convert it in this browser below (one download of the safetensors checkpoint; the result stays in this browser\'s storage and loads offline afterwards), ' +
+  'give the URL of an E1 folder you converted, or load DeepScaleR-1.5B-Preview — the model E1 was trained from and the paper\'s baseline, same architecture.';
 
 export const MODEL_PRESETS: readonly ModelPreset[] = [
   { key: 'e1', label: 'E1-Math-1.5B (Salesforce)', modelId: 'Salesforce/E1-Math-1.5B', webReady: false, note: E1_MISSING },

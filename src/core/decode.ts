@@ -50,7 +50,14 @@ export type DecodeEvent =
       /** Newly final text (may be '' while a multi-byte character is incomplete). */
       readonly text: string;
     }
-  | { readonly type: 'thinkingEnded'; readonly lane: number; readonly how: ThinkingEnd; readonly tokens: number }
+  | {
+      readonly type: 'thinkingEnded';
+      readonly lane: number;
+      readonly how: ThinkingEnd;
+      readonly tokens: number;
+      /** Characters of the shared trace's streamed text at the cut (for markers while streaming). */
+      readonly traceChars: number;
+    }
   | { readonly type: 'solutionEnded'; readonly lane: number; readonly how: SolutionEnd; readonly tokens: number };
 
 export type LaneEnd = SolutionEnd | 'aborted';
@@ -173,7 +180,7 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
 
   const endThinking = (lane: number) => {
     const st = policies[lane]!.state();
-    emit({ type: 'thinkingEnded', lane, how: st.thinkingEnd!, tokens: st.thinkingTokens });
+    emit({ type: 'thinkingEnded', lane, how: st.thinkingEnd!, tokens: st.thinkingTokens, traceChars: trunkDecoder?.text.length ?? 0 });
   };
   const endSolution = (lane: number) => {
     const st = policies[lane]!.state();

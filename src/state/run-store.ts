@@ -12,6 +12,10 @@ export interface LaneView {
   readonly thinkingEnd: ThinkingEnd | 'aborted' | null;
   /** Thinking tokens when this lane's thinking ended (its cut). */
   readonly thinkingTokensAtEnd: number | null;
+  /** Where in the shared trace's text this lane's thinking ended. */
+  readonly traceCharsAtEnd: number | null;
+  /** This lane's exact thinking text, once the run is over. */
+  readonly thinkingText: string | null;
   readonly solutionEnd: SolutionEnd | LaneEnd | null;
 }
 
@@ -36,7 +40,15 @@ export interface RunState {
 
 export const runStore = createStore<RunState>(() => ({ run: null }));
 
-const emptyLane: LaneView = { solution: '', solutionTokens: 0, thinkingEnd: null, thinkingTokensAtEnd: null, solutionEnd: null };
+const emptyLane: LaneView = {
+  solution: '',
+  solutionTokens: 0,
+  thinkingEnd: null,
+  thinkingTokensAtEnd: null,
+  traceCharsAtEnd: null,
+  thinkingText: null,
+  solutionEnd: null,
+};
 
 function update(runId: string, f: (r: Run) => Run): void {
   const r = runStore.getState().run;
@@ -83,8 +95,8 @@ export function tokensReceived(runId: string, batch: TokenBatch): void {
   }));
 }
 
-export function thinkingEnded(runId: string, lane: number, how: ThinkingEnd, tokens: number): void {
-  update(runId, (r) => updateLane(r, lane, (l) => ({ ...l, thinkingEnd: how, thinkingTokensAtEnd: tokens })));
+export function thinkingEnded(runId: string, lane: number, how: ThinkingEnd, tokens: number, traceChars: number): void {
+  update(runId, (r) => updateLane(r, lane, (l) => ({ ...l, thinkingEnd: how, thinkingTokensAtEnd: tokens, traceCharsAtEnd: traceChars })));
 }
 
 export function solutionEnded(runId: string, lane: number, how: SolutionEnd, tokens: number): void {
@@ -107,6 +119,8 @@ export function runFinished(runId: string, aborted: boolean, lanes: readonly Lan
         ...l,
         thinkingEnd: s.thinkingEnd,
         thinkingTokensAtEnd: s.thinkingTokens,
+        thinkingText: s.thinkingText,
+        solution: s.solutionText,
         solutionEnd: s.solutionEnd,
         solutionTokens: s.solutionTokens,
       };

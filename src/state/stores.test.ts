@@ -14,7 +14,7 @@ describe('run store', () => {
     dispatchFromWorker({ type: 'runStarted', runId: 'r1', promptTokens: 12 }, 0);
     dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'Let ', thinkingTokens: 1, solutions: {}, solutionTokens: {}, ttftMs: 5, decodeMs: 10 } }, 0);
     dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: 'me', thinkingTokens: 1, solutions: {}, solutionTokens: {}, ttftMs: 5, decodeMs: 10 } }, 0);
-    dispatchFromWorker({ type: 'thinkingEnded', runId: 'r1', lane: 0, how: 'budget', tokens: 10 }, 0);
+    dispatchFromWorker({ type: 'thinkingEnded', runId: 'r1', lane: 0, how: 'budget', tokens: 10, traceChars: 6 }, 0);
     dispatchFromWorker({ type: 'tokens', runId: 'r1', batch: { thinking: '', thinkingTokens: 0, solutions: { 0: '$x$' }, solutionTokens: { 0: 3 }, ttftMs: 5, decodeMs: 20 } }, 0);
     const r = runStore.getState().run!;
     expect(r).toMatchObject({ status: 'running', promptTokens: 12, thinking: 'Let me', thinkingTokens: 2 });
@@ -38,7 +38,7 @@ describe('run store', () => {
     stopRequested('r1');
     expect(runStore.getState().run!.status).toBe('stopping');
     const stats = { promptTokens: 1, prefillMs: 1, ttftMs: 1, decodeMs: 1, decodedTokens: 3, tokensPerSecond: 2, forwardCalls: 3, tokensFed: 3 };
-    dispatchFromWorker({ type: 'runFinished', runId: 'r1', aborted: true, lanes: [{ thinkingTokens: 3, thinkingEnd: 'aborted', solutionTokens: 0, solutionEnd: 'aborted' }], stats }, 0);
+    dispatchFromWorker({ type: 'runFinished', runId: 'r1', aborted: true, lanes: [{ thinkingText: 'abc', solutionText: '', thinkingTokens: 3, thinkingEnd: 'aborted', solutionTokens: 0, solutionEnd: 'aborted' }], stats }, 0);
     expect(runStore.getState().run).toMatchObject({ status: 'stopped', thinking: 'abc', stats });
     runRequested('r2', SPEC);
     dispatchFromWorker({ type: 'runFailed', runId: 'r2', message: 'boom' }, 0);

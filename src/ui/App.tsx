@@ -1,16 +1,27 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { requestRun, requestStop } from '../app/actions.ts';
+import type { Tab } from '../app/url-settings.ts';
 import { BudgetPanel } from './BudgetPanel.tsx';
+import { ComparePanel, CompareResults } from './CompareView.tsx';
+import { HistoryView } from './HistoryView.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
 import { OutputView } from './OutputView.tsx';
 import { ProblemPanel } from './ProblemPanel.tsx';
 import { RunPanel } from './RunPanel.tsx';
 import { SamplingPanel } from './SamplingPanel.tsx';
 
-export function App({ showTestModels }: { showTestModels: boolean }) {
+const TABS: readonly { id: Tab; label: string }[] = [
+  { id: 'run', label: 'Run' },
+  { id: 'compare', label: 'Compare' },
+  { id: 'history', label: 'History' },
+];
+
+export function App({ showTestModels, initialTab }: { showTestModels: boolean; initialTab: Tab }) {
+  const [tab, setTab] = useState<Tab>(initialTab);
   useEffect(() => {
-    // Ctrl/Cmd+Enter runs, Escape stops.
+    // Ctrl/Cmd+Enter runs, Escape stops (single runs).
     const onKey = (e: KeyboardEvent) => {
+      if (tab !== 'run') return;
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         requestRun();
@@ -20,7 +31,7 @@ export function App({ showTestModels }: { showTestModels: boolean }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [tab]);
   return (
     <div className="app">
       <header className="top">
@@ -29,17 +40,31 @@ export function App({ showTestModels }: { showTestModels: boolean }) {
           Budgeted thinking for E1-Math-1.5B, in your browser on WebGPU. Thinking stops at <code>&lt;/think&gt;</code> or the
           thinking budget; the solution gets its own budget.
         </p>
+        <nav className="tabs" role="tablist" aria-label="Views">
+          {TABS.map((t) => (
+            <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className={tab === t.id ? 'tab active' : 'tab'} onClick={() => setTab(t.id)}>
+              {t.label}
+            </button>
+          ))}
+        </nav>
       </header>
       <main>
         <div className="controls">
           <ModelPanel showTestModels={showTestModels} />
-          <ProblemPanel />
-          <BudgetPanel />
-          <SamplingPanel />
+          {tab !== 'history' && <ProblemPanel />}
+          {tab === 'run' && <BudgetPanel />}
+          {tab !== 'history' && <SamplingPanel />}
+          {tab === 'compare' && <ComparePanel />}
         </div>
-        <div className="results">
-          <RunPanel />
-          <OutputView />
+        <div className="results" role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
+          {tab === 'run' && (
+            <>
+              <RunPanel />
+              <OutputView />
+            </>
+          )}
+          {tab === 'compare' && <CompareResults />}
+          {tab === 'history' && <HistoryView onOpen={() => setTab('compare')} />}
         </div>
       </main>
     </div>

@@ -5,6 +5,7 @@ import { MODEL_PRESETS, TEST_MODEL_IDS, presetFor } from '../app/presets.ts';
 import { downloadSummary, modelStore } from '../state/model-store.ts';
 import { deviceChosen, dtypeChosen, modelInputEdited, settingsStore } from '../state/settings-store.ts';
 import type { Device, Dtype } from '../worker/protocol.ts';
+import { ConvertPanel } from './ConvertPanel.tsx';
 import { formatBytes, formatSeconds } from './format.ts';
 
 export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
@@ -91,6 +92,7 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
           {preset.note}
         </p>
       )}
+      {(preset?.key === 'e1' || modelInput.trim().startsWith('/converted/')) && <ConvertPanel defaultSource={preset?.modelId ?? 'Salesforce/E1-Math-1.5B'} />}
       <LoadStatus />
       {error && (
         <p className="error" role="alert">

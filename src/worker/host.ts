@@ -135,6 +135,8 @@ export class WorkerHost {
         runId,
         aborted: result.aborted,
         lanes: result.lanes.map((l) => ({
+          thinkingText: l.thinkingText,
+          solutionText: l.solutionText,
           thinkingTokens: l.thinkingTokens,
           thinkingEnd: l.thinkingEnd,
           solutionTokens: l.solutionTokens,
@@ -160,7 +162,7 @@ export class WorkerHost {
         return;
       case 'thinkingEnded':
         batcher.flush();
-        this.deps.post({ type: 'thinkingEnded', runId, lane: e.lane, how: e.how, tokens: e.tokens });
+        this.deps.post({ type: 'thinkingEnded', runId, lane: e.lane, how: e.how, tokens: e.tokens, traceChars: e.traceChars });
         return;
       case 'solutionEnded':
         batcher.flush();

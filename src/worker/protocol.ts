@@ -51,6 +51,9 @@ export interface TokenBatch {
 }
 
 export interface LaneSummary {
+  /** Exact texts (the streamed ones can lack a held-back partial character). */
+  readonly thinkingText: string;
+  readonly solutionText: string;
   readonly thinkingTokens: number;
   readonly thinkingEnd: ThinkingEnd | 'aborted';
   readonly solutionTokens: number;
@@ -72,7 +75,14 @@ export type FromWorker =
   | { readonly type: 'loadFailed'; readonly modelId: string; readonly message: string }
   | { readonly type: 'runStarted'; readonly runId: string; readonly promptTokens: number }
   | { readonly type: 'tokens'; readonly runId: string; readonly batch: TokenBatch }
-  | { readonly type: 'thinkingEnded'; readonly runId: string; readonly lane: number; readonly how: ThinkingEnd; readonly tokens: number }
+  | {
+      readonly type: 'thinkingEnded';
+      readonly runId: string;
+      readonly lane: number;
+      readonly how: ThinkingEnd;
+      readonly tokens: number;
+      readonly traceChars: number;
+    }
   | { readonly type: 'solutionEnded'; readonly runId: string; readonly lane: number; readonly how: SolutionEnd; readonly tokens: number }
   | {
       readonly type: 'runFinished';

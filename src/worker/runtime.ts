@@ -3,6 +3,7 @@ import { env } from '@huggingface/transformers';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { parseModelSource } from '../core/model-source.ts';
+import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
 import { ElasticEngine } from './engine.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe } from './protocol.ts';
@@ -41,6 +42,8 @@ function locate(modelId: string): string {
 }
 
 async function load(req: LoadRequest): Promise<HostEngine> {
+  // Models converted in the browser exist only in the cache (src/worker/convert-keys.ts): a clear error when absent.
+  if (req.modelId.startsWith(CONVERTED_PREFIX)) await assertConverted(await caches.open(CACHE_NAME), self.location.origin, req.modelId, req.dtype);
   const id = locate(req.modelId);
   const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress });
   return {

@@ -1,0 +1,205 @@
+// Runs comparisons. A sweep is one worker run with one lane per budget (the engine forks the
+// trace); independent lanes are separate runs, loading each lane's model in turn — only one
+// model is ever held, so two models that do not fit together still compare.
+import type { ComparisonRecord, LaneOutcome, LaneSettings } from '../core/comparison.ts';
+import { parseModelSource } from '../core/model-source.ts';
+import { extractBoxed } from '../ui/markdown/render.ts';
+import {
+  MAX_LANES,
+  MIN_LANES,
+  compareSettingsStore,
+  compareStore,
+  comparisonEnded,
+  comparisonStarted,
+  comparisonStopRequested,
+  laneFinished,
+  laneStarted,
+  modelLoadEnded,
+  modelLoadStarted,
+  sweepFinished,
+  sweepStarted,
+  toRecord,
+  type CompareSettings,
+} from '../state/compare-store.ts';
+import { modelStore } from '../state/model-store.ts';
+import { isActive, runStore, type Run } from '../state/run-store.ts';
+import { parseBudget, parseSampling, settingsStore, type SettingsState } from '../state/settings-store.ts';
+import { loadModel, requestStop, startRun } from './actions.ts';
+import { findExample } from './examples.ts';
+import { comparisonRunIds } from './history-actions.ts';
+
+export interface PlannedComparison {
+  readonly mode: CompareSettings['mode'];
+  readonly lanes: readonly LaneSettings[];
+}
+
+/** Reads a list of thinking budgets: 2–6 distinct whole numbers, returned ascending. */
+export function parseSweepBudgets(raw: string): { value: number[] } | { error: string } {
+  const parts = raw
+    .split(/[\s,;]+/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const values: number[] = [];
+  for (const p of parts) {
+    const b = parseBudget(p, 'Each thinking budget');
+    if ('error' in b) return { error: `${b.error} ("${p}")` };
+    values.push(b.value);
+  }
+  const unique = [...new Set(values)].sort((a, b) => a - b);
+  if (unique.length < MIN_LANES || unique.length > MAX_LANES) {
+    return { error: `A sweep needs ${MIN_LANES} to ${MAX_LANES} different thinking budgets (got ${unique.length}).` };
+  }
+  return { value: unique };
+}
+
+/** The lanes the compare controls describe, or what is wrong with them. Pure. */
+export function planComparison(settings: SettingsState, cs: CompareSettings, loadedModel: string | null): PlannedComparison | { error: string } {
+  if (!settings.problem.trim()) return { error: 'Type a problem or pick an example first.' };
+  const sampling = parseSampling(settings);
+  if ('error' in sampling) return sampling;
+  if (cs.mode === 'sweep') {
+    if (!loadedModel) return { error: 'Load a model first: a sweep runs on the loaded model.' };
+    const budgets = parseSweepBudgets(cs.sweepBudgets);
+    if ('error' in budgets) return budgets;
+    const s = parseBudget(cs.sweepSolution, 'Solution budget');
+    if ('error' in s) return s;
+    return { mode: 'sweep', lanes: budgets.value.map((t) => ({ modelId: loadedModel, thinking: t, solution: s.value, sampling: sampling.value })) };
+  }
+  if (cs.lanes.length < MIN_LANES || cs.lanes.length > MAX_LANES) return { error: `Compare ${MIN_LANES} to ${MAX_LANES} lanes.` };
+  const lanes: LaneSettings[] = [];
+  for (const [i, l] of cs.lanes.entries()) {
+    const src = parseModelSource(l.modelId);
+    if ('error' in src) return { error: `Lane ${i + 1}: ${src.error}` };
+    const t = parseBudget(l.thinking, `Lane ${i + 1} thinking budget`);
+    if ('error' in t) return t;
+    const s = parseBudget(l.solution, `Lane ${i + 1} solution budget`);
+    if ('error' in s) return s;
+    const seed = Number(l.seed);
+    if (!Number.isInteger(seed)) return { error: `Lane ${i + 1}: the seed must be a whole number.` };
+    const laneSampling = sampling.value.kind === 'sample' ? { ...sampling.value, seed } : sampling.value;
+    lanes.push({ modelId: l.modelId.trim(), thinking: t.value, solution: s.value, sampling: laneSampling });
+  }
+  return { mode: 'independent', lanes };
+}
+
+/** Waits until the store's state satisfies `done`. */
+function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => void }, done: (s: S) => boolean): Promise<S> {
+  return new Promise((resolve) => {
+    const now = store.getState();
+    if (done(now)) return resolve(now);
+    const unsub = store.subscribe((s) => {
+      if (done(s)) {
+        unsub();
+        resolve(s);
+      }
+    });
+  });
+}
+
+const runEnded = (runId: string) => (s: { run: Run | null }) => s.run?.runId === runId && !isActive(s.run);
+
+function outcomeOf(r: Run, lane: number, withStats: boolean): LaneOutcome {
+  const l = r.lanes[lane]!;
+  const solutionText = l.solution;
+  return {
+    thinkingText: l.thinkingText ?? r.thinking,
+    thinkingTokens: l.thinkingTokensAtEnd ?? r.thinkingTokens,
+    thinkingEnd: l.thinkingEnd,
+    solutionText,
+    solutionTokens: l.solutionTokens,
+    solutionEnd: l.solutionEnd,
+    answer: extractBoxed(solutionText),
+    stats: withStats ? r.stats : null,
+    error: r.error,
+  };
+}
+
+let counter = 0;
+/** Set when the user stops; checked between lanes. */
+let stopFlag = false;
+
+/** Starts the comparison the controls describe; an error message when it cannot. */
+export function requestComparison(onSaved?: (r: ComparisonRecord) => void): string | null {
+  if (compareStore.getState().comparison?.status === 'running' || isActive(runStore.getState().run)) return 'Something is already running.';
+  const settings = settingsStore.getState();
+  const model = modelStore.getState();
+  const loaded = model.status === 'ready' ? (model.info?.modelId ?? null) : null;
+  const plan = planComparison(settings, compareSettingsStore.getState(), loaded);
+  if ('error' in plan) return plan.error;
+  const ex = findExample(settings.problem);
+  const id = `cmp-${Date.now()}-${++counter}`;
+  comparisonStarted({
+    id,
+    createdAt: Date.now(),
+    mode: plan.mode,
+    problem: settings.problem,
+    paperSuffix: settings.paperSuffix,
+    reference: ex ? { id: ex.id, source: ex.source, answer: ex.answer } : null,
+    lanes: plan.lanes,
+  });
+  stopFlag = false;
+  const run = plan.mode === 'sweep' ? runSweep(id, plan.lanes, settings) : runIndependent(id, plan.lanes, settings);
+  void run
+    .then((status) => comparisonEnded(id, status))
+    .catch((e: unknown) => comparisonEnded(id, 'failed', e instanceof Error ? e.message : String(e)))
+    .finally(() => {
+      const c = compareStore.getState().comparison;
+      if (c?.id === id) onSaved?.(toRecord(c));
+    });
+  return null;
+}
+
+async function runSweep(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
+  const runId = startRun({
+    problem: settings.problem,
+    paperSuffix: settings.paperSuffix,
+    lanes: lanes.map((l) => ({ thinking: l.thinking, solution: l.solution })),
+    sampling: lanes[0]!.sampling,
+  });
+  comparisonRunIds.add(runId);
+  sweepStarted(id, runId);
+  const { run } = await waitFor(runStore, runEnded(runId));
+  const r = run!;
+  const outcomes = lanes.map((_, i) => outcomeOf(r, i, false));
+  const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
+  sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate });
+  if (r.status === 'failed') throw new Error(r.error ?? 'The sweep failed.');
+  return r.status === 'stopped' ? 'stopped' : 'finished';
+}
+
+async function runIndependent(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
+  for (const [i, lane] of lanes.entries()) {
+    if (stopFlag) return 'stopped';
+    const model = modelStore.getState();
+    if (model.status !== 'ready' || model.info?.modelId !== lane.modelId) {
+      modelLoadStarted(id, lane.modelId);
+      const err = loadModel(lane.modelId);
+      if (err) throw new Error(`Lane ${i + 1}: ${err}`);
+      const s = await waitFor(modelStore, (m) => m.requested?.modelId === lane.modelId && (m.status === 'ready' || m.status === 'error'));
+      modelLoadEnded(id);
+      if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
+      if (stopFlag) return 'stopped';
+    }
+    const runId = startRun({
+      problem: settings.problem,
+      paperSuffix: settings.paperSuffix,
+      lanes: [{ thinking: lane.thinking, solution: lane.solution }],
+      sampling: lane.sampling,
+    });
+    comparisonRunIds.add(runId);
+    laneStarted(id, i, runId);
+    const { run } = await waitFor(runStore, runEnded(runId));
+    laneFinished(id, i, outcomeOf(run!, 0, true));
+    if (run!.status === 'stopped') return 'stopped';
+  }
+  return 'finished';
+}
+
+/** Stops the whole comparison: the running lane stops within a step, the rest never start. */
+export function stopComparison(): void {
+  const c = compareStore.getState().comparison;
+  if (!c || c.status !== 'running') return;
+  stopFlag = true;
+  comparisonStopRequested(c.id);
+  requestStop();
+}

@@ -1,0 +1,125 @@
+// The page's side of the converter worker, and the conversion intents: validate, record the
+// event in the convert store, message the worker. The converter runs in its own module worker so
+// a long conversion never blocks the model worker or the page.
+import {
+  cancelRequested,
+  conversionRequested,
+  convertMessageReceived,
+  convertRejected,
+  convertStore,
+  planRequested,
+  sourceFromState,
+} from '../state/convert-store.ts';
+import type { FromConvertWorker, PickedFile, ToConvertWorker } from '../state/convert-messages.ts';
+import { modelInputEdited } from '../state/settings-store.ts';
+import { requestLoad } from './actions.ts';
+
+class ConvertClient {
+  private readonly worker: Worker;
+  private ready = false;
+  private readonly outbox: ToConvertWorker[] = [];
+
+  constructor() {
+    this.worker = new Worker(new URL('../worker/convert.worker.ts', import.meta.url), { type: 'module', name: 'convert' });
+    this.worker.onmessage = (e: MessageEvent<FromConvertWorker>) => {
+      if (e.data.type === 'ready') {
+        this.ready = true;
+        for (const q of this.outbox.splice(0)) this.worker.postMessage(q);
+        return;
+      }
+      convertMessageReceived(e.data);
+    };
+    this.worker.onerror = (e) => {
+      convertRejected(`The converter stopped unexpectedly: ${e.message || 'worker error'}. Reload the page and try again.`);
+    };
+  }
+
+  send(m: ToConvertWorker): void {
+    if (this.ready) this.worker.postMessage(m);
+    else this.outbox.push(m);
+  }
+}
+
+let client: ConvertClient | null = null;
+function convertClient(): ConvertClient {
+  client ??= new ConvertClient();
+  return client;
+}
+
+let counter = 0;
+const nextId = (kind: string) => `${kind}-${Date.now()}-${++counter}`;
+
+/** Asks the worker what the conversion will download and store; returns an error when it cannot ask. */
+export function requestPlan(): string | null {
+  const s = convertStore.getState();
+  if (s.status === 'converting' || s.status === 'cancelling') return 'A conversion is running.';
+  if (s.dtypes.length === 0) return reject('Choose at least one weight format to produce.');
+  const src = sourceFromState(s);
+  if ('error' in src) return reject(src.error);
+  const requestId = nextId('plan');
+  planRequested(requestId);
+  convertClient().send({ type: 'plan', requestId, source: src.source, dtypes: s.dtypes });
+  return null;
+}
+
+/** Starts the conversion the current plan describes. */
+export function requestConvert(): string | null {
+  const s = convertStore.getState();
+  if (s.status !== 'planned' || !s.plan) return reject('Check the source first: the app shows what it will download and store before converting.');
+  if (s.plan.problem) return reject(s.plan.problem);
+  const src = sourceFromState(s);
+  if ('error' in src) return reject(src.error);
+  // Persistent storage keeps the browser from evicting the converted model under storage
+  // pressure. Window-only API (not in workers); the answer does not block the conversion.
+  void navigator.storage?.persist?.().catch(() => false);
+  const jobId = nextId('convert');
+  conversionRequested(jobId);
+  convertClient().send({ type: 'convert', jobId, source: src.source, dtypes: s.dtypes });
+  return null;
+}
+
+export function requestCancel(): void {
+  const s = convertStore.getState();
+  if (s.status !== 'converting' || !s.jobId) return;
+  cancelRequested();
+  convertClient().send({ type: 'cancel', jobId: s.jobId });
+}
+
+export function requestStoredList(): void {
+  convertClient().send({ type: 'list' });
+}
+
+export function requestRemove(modelId: string): void {
+  convertClient().send({ type: 'remove', modelId });
+}
+
+/** Puts a converted model in the model field and loads it (the model worker reads it from the cache). */
+export function loadConverted(modelId: string): string | null {
+  modelInputEdited(modelId);
+  return requestLoad();
+}
+
+/**
+ * Files from <input type=file multiple> (names as they are) or a directory picker
+ * (webkitRelativePath "<folder>/<file>": the folder becomes the name, the rest the path).
+ */
+export function pickedFromFiles(list: Iterable<File>): { name: string; files: PickedFile[] } {
+  const files: PickedFile[] = [];
+  let name = '';
+  for (const f of list) {
+    const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath || '';
+    const parts = rel.split('/').filter(Boolean);
+    if (parts.length > 1) {
+      name ||= parts[0]!;
+      files.push({ path: parts.slice(1).join('/'), file: f });
+    } else {
+      files.push({ path: f.name, file: f });
+    }
+  }
+  return { name: name || 'local-model', files };
+}
+
+function reject(message: string): string {
+  convertRejected(message);
+  return message;
+}

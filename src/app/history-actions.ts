@@ -1,0 +1,78 @@
+// Keeps finished runs and comparisons in the local history (IndexedDB).
+import type { ComparisonRecord } from '../core/comparison.ts';
+import { findExample } from './examples.ts';
+import { comparisonOpened } from '../state/compare-store.ts';
+import { connectHistory, refreshHistory, saveToHistory, type History } from '../state/history.ts';
+import { runStore, type Run } from '../state/run-store.ts';
+import { modelStore } from '../state/model-store.ts';
+import { extractBoxed } from '../ui/markdown/render.ts';
+
+let db: Promise<History | null> | null = null;
+
+/** Opened once; null (with the store's error set) where IndexedDB is unavailable. */
+function history(): Promise<History | null> {
+  db ??= connectHistory();
+  return db;
+}
+
+export function loadHistory(): void {
+  void history().then((h) => refreshHistory(h));
+}
+
+export function saveRecord(r: ComparisonRecord): void {
+  void history().then((h) => saveToHistory(h, r));
+}
+
+export async function openRecord(id: string): Promise<boolean> {
+  const h = await history();
+  const r = h ? await h.get(id) : null;
+  if (r) comparisonOpened(r);
+  return r !== null;
+}
+
+/** Run ids that belong to a comparison (saved as part of it, not on their own). */
+export const comparisonRunIds = new Set<string>();
+
+function singleRecord(r: Run): ComparisonRecord {
+  const lane = r.lanes[0]!;
+  const asked = r.spec.lanes[0]!;
+  const ex = findExample(r.spec.problem);
+  return {
+    id: r.runId,
+    createdAt: Date.now(),
+    mode: 'single',
+    problem: r.spec.problem,
+    paperSuffix: r.spec.paperSuffix,
+    reference: ex ? { id: ex.id, source: ex.source, answer: ex.answer } : null,
+    lanes: [
+      {
+        settings: { modelId: modelStore.getState().info?.modelId ?? '', thinking: asked.thinking, solution: asked.solution, sampling: r.spec.sampling },
+        outcome: {
+          thinkingText: lane.thinkingText ?? r.thinking,
+          thinkingTokens: lane.thinkingTokensAtEnd ?? r.thinkingTokens,
+          thinkingEnd: lane.thinkingEnd,
+          solutionText: lane.solution,
+          solutionTokens: lane.solutionTokens,
+          solutionEnd: lane.solutionEnd,
+          answer: extractBoxed(lane.solution),
+          stats: r.stats,
+          error: r.error,
+        },
+      },
+    ],
+    sweep: null,
+    status: r.status === 'finished' ? 'finished' : r.status === 'failed' ? 'failed' : 'stopped',
+  };
+}
+
+/** Saves every single run when it ends. */
+export function watchSingleRuns(): () => void {
+  let saved = '';
+  return runStore.subscribe((s) => {
+    const r = s.run;
+    if (!r || r.runId === saved || comparisonRunIds.has(r.runId)) return;
+    if (r.status !== 'finished' && r.status !== 'stopped') return;
+    saved = r.runId;
+    saveRecord(singleRecord(r));
+  });
+}

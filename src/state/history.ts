@@ -1,0 +1,565 @@
+// Local history: runs and comparisons kept in IndexedDB, listed newest first and reopened.
+//
+// Library: `idb` (Jake Archibald). It is ~1.2 kB, fully typed (a DBSchema types every
+// store, key and index), and turns IndexedDB requests and transactions into promises
+// without hiding IndexedDB itself, so its errors (QuotaExceededError, VersionError, …)
+// reach us as the original DOMExceptions and map cleanly to messages. Dexie would do the
+// job too, and takes a custom IDBFactory in its constructor, but it is ~10x the size and
+// brings its own promise/transaction model, query language and error classes that this
+// store (one put, one get, one index walk) does not need.
+//
+// One constraint of idb: `openDB` always uses the global `indexedDB`. To honour an explicit
+// factory we do what openDB does (`wrap(factory.open(…))` plus the upgradeneeded handler).
+// idb still recognises IDB objects by the global classes (`IDBRequest`, `IDBDatabase`, …):
+// a browser always has them; tests under Node install fake-indexeddb's classes as globals
+// (not its `indexedDB`) and pass a fresh `IDBFactory` to each `openHistory`.
+//
+// Layout (schema version HISTORY_DB_VERSION):
+//   records  keyPath id: the full ComparisonRecord (texts, traces, stats).
+//   entries  keyPath id, index byCreatedAt: a light HistoryEntry written in the same
+//            transaction as its record, so the list never reads thinking/solution texts.
+// Both are validated on read: a corrupt value is skipped (list) or null (get), and reported
+// through `onCorrupt`, never thrown.
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
+import { createStore } from 'zustand/vanilla';
+import type { ComparisonRecord, CompareMode } from '../core/comparison.ts';
+
+// ---------------------------------------------------------------------------------------
+// Entries
+
+/** What the history list shows: cheap to read even with hundreds of runs. */
+export interface HistoryEntry {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly mode: CompareMode;
+  /** The problem's first PROBLEM_EXCERPT_CHARS characters, whitespace collapsed. */
+  readonly problemExcerpt: string;
+  /** Number of lanes. */
+  readonly lanes: number;
+  /** The model of each lane, in lane order. */
+  readonly models: readonly string[];
+  /** Each lane's final answer (the last \boxed{}), shortened to ANSWER_CHARS; null when none. */
+  readonly answers: readonly (string | null)[];
+  /** The reference answer when the problem came from the paper's sets. */
+  readonly referenceAnswer: string | null;
+  readonly status: ComparisonRecord['status'];
+}
+
+export const PROBLEM_EXCERPT_CHARS = 120;
+export const ANSWER_CHARS = 120;
+
+/** The first `n` characters (code points: never half of a surrogate pair). */
+function firstChars(s: string, n: number): string {
+  const cps = Array.from(s);
+  return cps.length <= n ? s : cps.slice(0, n).join('');
+}
+
+export function summarize(r: ComparisonRecord): HistoryEntry {
+  return {
+    id: r.id,
+    createdAt: r.createdAt,
+    mode: r.mode,
+    problemExcerpt: firstChars(r.problem.replace(/\s+/g, ' ').trim(), PROBLEM_EXCERPT_CHARS),
+    lanes: r.lanes.length,
+    models: r.lanes.map((l) => l.settings.modelId),
+    answers: r.lanes.map((l) => (l.outcome.answer === null ? null : firstChars(l.outcome.answer, ANSWER_CHARS))),
+    referenceAnswer: r.reference ? r.reference.answer : null,
+    status: r.status,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation (records come back from disk: older builds, other tabs, manual edits)
+
+type Obj = Readonly<Record<string, unknown>>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number';
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const oneOf =
+  <T extends string>(...xs: readonly T[]) =>
+  (v: unknown): v is T =>
+    typeof v === 'string' && (xs as readonly string[]).includes(v);
+const orNull =
+  <T>(f: (v: unknown) => v is T) =>
+  (v: unknown): v is T | null =>
+    v === null || f(v);
+
+const isMode = oneOf<CompareMode>('single', 'sweep', 'independent');
+const isStatus = oneOf<ComparisonRecord['status']>('finished', 'stopped', 'failed');
+const isThinkingEnd = orNull(oneOf('model', 'budget', 'eos', 'aborted'));
+const isLaneEnd = orNull(oneOf('eos', 'budget', 'aborted'));
+const STAT_KEYS = ['promptTokens', 'prefillMs', 'ttftMs', 'decodeMs', 'decodedTokens', 'tokensPerSecond', 'forwardCalls', 'tokensFed'];
+
+function samplingProblem(s: unknown): string | null {
+  if (!isObj(s)) return 'sampling is not an object';
+  if (s.kind === 'greedy') return null;
+  if (s.kind !== 'sample') return 'sampling.kind is unknown';
+  for (const k of ['temperature', 'topP', 'topK', 'seed']) if (!isNum(s[k])) return `sampling.${k} is not a number`;
+  return null;
+}
+
+function laneProblem(lane: unknown, i: number): string | null {
+  const at = `lanes[${i}]`;
+  if (!isObj(lane) || !isObj(lane.settings) || !isObj(lane.outcome)) return `${at} lacks settings or outcome`;
+  const s = lane.settings;
+  const o = lane.outcome;
+  if (!isStr(s.modelId)) return `${at}.settings.modelId is not a string`;
+  if (!(s.thinking === 'max' || isCount(s.thinking))) return `${at}.settings.thinking is not a budget`;
+  if (!isCount(s.solution)) return `${at}.settings.solution is not a budget`;
+  const sp = samplingProblem(s.sampling);
+  if (sp) return `${at}.settings.${sp}`;
+  if (!isStr(o.thinkingText) || !isStr(o.solutionText)) return `${at}.outcome texts are not strings`;
+  if (!isCount(o.thinkingTokens) || !isCount(o.solutionTokens)) return `${at}.outcome token counts are not counts`;
+  if (!isThinkingEnd(o.thinkingEnd)) return `${at}.outcome.thinkingEnd is unknown`;
+  if (!isLaneEnd(o.solutionEnd)) return `${at}.outcome.solutionEnd is unknown`;
+  if (!orNull(isStr)(o.answer)) return `${at}.outcome.answer is not a string or null`;
+  if (!orNull(isStr)(o.error)) return `${at}.outcome.error is not a string or null`;
+  if (o.stats !== null) {
+    const st = o.stats;
+    if (!isObj(st) || !STAT_KEYS.every((k) => isNum(st[k]))) return `${at}.outcome.stats is malformed`;
+  }
+  return null;
+}
+
+/** Why `v` is not a ComparisonRecord, or null when it is one. */
+export function recordProblem(v: unknown): string | null {
+  if (!isObj(v)) return 'not an object';
+  if (!isStr(v.id) || v.id === '') return 'id is not a non-empty string';
+  if (!isTime(v.createdAt)) return 'createdAt is not a time';
+  if (!isMode(v.mode)) return 'mode is unknown';
+  if (!isStr(v.problem)) return 'problem is not a string';
+  if (typeof v.paperSuffix !== 'boolean') return 'paperSuffix is not a boolean';
+  if (v.reference !== null) {
+    const ref = v.reference;
+    if (!isObj(ref) || !isStr(ref.id) || !isStr(ref.source) || !isStr(ref.answer)) return 'reference is malformed';
+  }
+  if (!Array.isArray(v.lanes)) return 'lanes is not an array';
+  for (const [i, lane] of (v.lanes as unknown[]).entries()) {
+    const p = laneProblem(lane, i);
+    if (p) return p;
+  }
+  if (v.sweep !== null) {
+    const sw = v.sweep;
+    if (!isObj(sw) || !isStr(sw.traceText) || !isCount(sw.decodedTokens) || !isCount(sw.separateTokens)) return 'sweep is malformed';
+  }
+  if (!isStatus(v.status)) return 'status is unknown';
+  return null;
+}
+
+/** Why `v` is not a HistoryEntry, or null when it is one. */
+export function entryProblem(v: unknown): string | null {
+  if (!isObj(v)) return 'not an object';
+  if (!isStr(v.id) || v.id === '') return 'id is not a non-empty string';
+  if (!isTime(v.createdAt)) return 'createdAt is not a time';
+  if (!isMode(v.mode)) return 'mode is unknown';
+  if (!isStr(v.problemExcerpt)) return 'problemExcerpt is not a string';
+  if (!isCount(v.lanes)) return 'lanes is not a count';
+  if (!Array.isArray(v.models) || !v.models.every(isStr)) return 'models is not a list of strings';
+  if (!Array.isArray(v.answers) || !v.answers.every(orNull(isStr))) return 'answers is not a list of strings or nulls';
+  if (!orNull(isStr)(v.referenceAnswer)) return 'referenceAnswer is not a string or null';
+  if (!isStatus(v.status)) return 'status is unknown';
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+export type HistoryErrorCode = 'unavailable' | 'quota' | 'newer-version' | 'blocked' | 'closed' | 'invalid-record' | 'failed';
+
+/** A history failure with a message fit to show as is. The app goes on without history. */
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError';
+  constructor(
+    readonly code: HistoryErrorCode,
+    readonly userMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(userMessage, options);
+  }
+}
+
+const MESSAGES: Record<Exclude<HistoryErrorCode, 'failed' | 'invalid-record'>, string> = {
+  unavailable:
+    'History is not available in this browser (private browsing, or site storage is blocked). Runs still work; they just are not kept.',
+  quota: 'Browser storage is full, so this run was not saved to history. Delete old entries from the history (or free disk space) and try again.',
+  'newer-version': 'History was last opened by a newer version of this app. Reload the page to use it.',
+  blocked: 'History is being upgraded but another tab of this app still has it open. Close the other tabs, then reload.',
+  closed: 'History was upgraded by another tab of this app. Reload the page to keep using it.',
+};
+
+function errorName(e: unknown): string {
+  return isObj(e) && isStr(e.name) ? e.name : '';
+}
+
+function isQuota(e: unknown): boolean {
+  const name = errorName(e);
+  // Legacy: Firefox's NS_ERROR_DOM_QUOTA_REACHED, and the old DOMException code 22.
+  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || (isObj(e) && e.code === 22);
+}
+
+/** Turns whatever IndexedDB threw into a HistoryError with a user-facing message. */
+export function toHistoryError(e: unknown, action: 'open' | 'save' | 'list' | 'read' | 'remove' | 'clear' | 'count'): HistoryError {
+  if (e instanceof HistoryError) return e;
+  const opts = { cause: e };
+  if (isQuota(e)) return new HistoryError('quota', MESSAGES.quota, opts);
+  const name = errorName(e);
+  if (name === 'VersionError') return new HistoryError('newer-version', MESSAGES['newer-version'], opts);
+  if (name === 'DataCloneError') {
+    return new HistoryError('invalid-record', 'This run could not be saved to history: it holds data that cannot be stored.', opts);
+  }
+  // Private modes and blocked site storage fail the open with one of these.
+  if (action === 'open' && ['SecurityError', 'InvalidStateError', 'UnknownError', 'NotAllowedError'].includes(name)) {
+    return new HistoryError('unavailable', MESSAGES.unavailable, opts);
+  }
+  if (action !== 'open' && name === 'InvalidStateError') return new HistoryError('closed', MESSAGES.closed, opts);
+  const detail = e instanceof Error || (isObj(e) && isStr(e.message)) ? String((e as { message: unknown }).message) : String(e);
+  return new HistoryError('failed', `History could not ${action === 'read' ? 'read this entry' : action}: ${detail || name || 'unknown error'}.`, opts);
+}
+
+// ---------------------------------------------------------------------------------------
+// Database
+
+export const HISTORY_DB_NAME = 'elastic-reasoning-history';
+
+interface HistoryDB extends DBSchema {
+  // Values are `unknown`: whatever is on disk is validated before it is trusted.
+  records: { key: string; value: unknown };
+  entries: { key: string; value: unknown; indexes: { byCreatedAt: number } };
+}
+
+type UpgradeTx = IDBPTransaction<HistoryDB, StoreNames<HistoryDB>[], 'versionchange'>;
+type Migration = (db: IDBPDatabase<HistoryDB>, tx: UpgradeTx) => void;
+
+/**
+ * MIGRATIONS[v] takes the schema from version v to v + 1. To change the schema, append a
+ * step (never edit a shipped one); it runs in the upgrade transaction, which can also read
+ * and rewrite existing values through `tx`.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  // 0 → 1: full records, and light entries indexed by time for the list.
+  (db) => {
+    db.createObjectStore('records', { keyPath: 'id' });
+    db.createObjectStore('entries', { keyPath: 'id' }).createIndex('byCreatedAt', 'createdAt');
+  },
+];
+
+/** The schema version this build writes. */
+export const HISTORY_DB_VERSION = MIGRATIONS.length;
+
+export interface CorruptReport {
+  readonly id: string | null;
+  readonly store: 'records' | 'entries';
+  readonly problem: string;
+}
+
+export interface HistoryOptions {
+  /** Database name (tests, or a second profile). */
+  readonly name?: string;
+  /** Told about each value skipped because it is not what this build expects. Default: console.warn. */
+  readonly onCorrupt?: (report: CorruptReport) => void;
+}
+
+export interface History {
+  /** Stores (or replaces, by id) a run or comparison. */
+  save(r: ComparisonRecord): Promise<void>;
+  /** Light entries, newest first; corrupt ones skipped (and reported). */
+  list(opts?: { limit?: number }): Promise<HistoryEntry[]>;
+  /** The full record, or null when absent or corrupt (reported). */
+  get(id: string): Promise<ComparisonRecord | null>;
+  remove(id: string): Promise<void>;
+  clear(): Promise<void>;
+  /** How many records are stored (corrupt ones included). */
+  count(): Promise<number>;
+  /** Closes the connection; later calls fail with a HistoryError. */
+  close(): void;
+}
+
+/**
+ * Starts each request and waits for all; rejects with the first failure. Unlike
+ * Promise.all([...]) on an array literal, a request that throws while being made leaves
+ * no earlier promise unobserved (they reject with AbortError once the caller aborts).
+ */
+async function all(starts: readonly (() => Promise<unknown>)[]): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  for (const start of starts) {
+    const p = start();
+    p.catch(() => {}); // observed here; the failure is reported through Promise.all below
+    pending.push(p);
+  }
+  await Promise.all(pending);
+}
+
+/** Aborts `tx` if it is still running (after a failure it usually is not). */
+function abort(tx: { abort(): void }): void {
+  try {
+    tx.abort();
+  } catch {
+    // already committed or aborted
+  }
+}
+
+function openDatabase(factory: IDBFactory, name: string): Promise<IDBPDatabase<HistoryDB>> {
+  return new Promise((resolve, reject) => {
+    let request: IDBOpenDBRequest;
+    try {
+      request = factory.open(name, HISTORY_DB_VERSION);
+    } catch (e) {
+      reject(toHistoryError(e, 'open')); // e.g. SecurityError in some private modes
+      return;
+    }
+    let settled = false;
+    request.addEventListener('upgradeneeded', (ev) => {
+      const db = wrap(request.result) as unknown as IDBPDatabase<HistoryDB>;
+      const tx = wrap(request.transaction as IDBTransaction) as unknown as UpgradeTx;
+      for (let v = ev.oldVersion; v < HISTORY_DB_VERSION; v++) MIGRATIONS[v]?.(db, tx);
+    });
+    request.addEventListener('blocked', () => {
+      // An older tab holds the database and does not close it: say so rather than hang.
+      settled = true;
+      reject(new HistoryError('blocked', MESSAGES.blocked));
+    });
+    request.addEventListener('success', () => {
+      const raw = request.result;
+      if (settled) {
+        raw.close(); // opened after we gave up waiting
+        return;
+      }
+      settled = true;
+      // A newer build in another tab wants to upgrade: let it, and fail from then on.
+      raw.addEventListener('versionchange', () => raw.close());
+      try {
+        resolve(wrap(raw) as unknown as IDBPDatabase<HistoryDB>);
+      } catch (e) {
+        raw.close();
+        reject(toHistoryError(e, 'open'));
+      }
+    });
+    request.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      if (settled) return;
+      settled = true;
+      reject(toHistoryError(request.error, 'open'));
+    });
+  });
+}
+
+/**
+ * Opens the history in `factory` (default: the browser's `indexedDB`). Rejects with a
+ * HistoryError (`unavailable`, `newer-version`, `blocked`) when there is no usable database.
+ */
+export async function openHistory(factory?: IDBFactory, options: HistoryOptions = {}): Promise<History> {
+  const idb = factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (!idb || typeof idb.open !== 'function') throw new HistoryError('unavailable', MESSAGES.unavailable);
+  const db = await openDatabase(idb, options.name ?? HISTORY_DB_NAME);
+  const report =
+    options.onCorrupt ??
+    ((r: CorruptReport) => console.warn(`history: skipped ${r.store} ${r.id ?? '(no id)'}: ${r.problem}`));
+  const idOf = (v: unknown): string | null => (isObj(v) && isStr(v.id) ? v.id : null);
+
+  return {
+    async save(r) {
+      const problem = recordProblem(r);
+      if (problem) throw new HistoryError('invalid-record', `This run could not be saved to history (${problem}).`);
+      let tx;
+      try {
+        tx = db.transaction(['records', 'entries'], 'readwrite');
+      } catch (e) {
+        throw toHistoryError(e, 'save');
+      }
+      try {
+        await all([() => tx.done, () => tx.objectStore('records').put(r), () => tx.objectStore('entries').put(summarize(r))]);
+      } catch (e) {
+        // Nothing half-written: if one put threw (the other may be queued), roll both back.
+        abort(tx);
+        // A commit that fails on quota aborts the transaction: its error says why, the request's may not.
+        const txError: unknown = tx.error;
+        throw toHistoryError(!isQuota(e) && isQuota(txError) ? txError : e, 'save');
+      }
+    },
+
+    async list(opts = {}) {
+      const limit = opts.limit ?? Infinity;
+      const out: HistoryEntry[] = [];
+      if (limit <= 0) return out;
+      try {
+        const tx = db.transaction('entries', 'readonly');
+        let cursor = await tx.store.index('byCreatedAt').openCursor(null, 'prev');
+        while (cursor) {
+          const v: unknown = cursor.value;
+          const problem = entryProblem(v);
+          if (problem) report({ id: idOf(v) ?? (isStr(cursor.primaryKey) ? cursor.primaryKey : null), store: 'entries', problem });
+          else out.push(v as HistoryEntry);
+          if (out.length >= limit) break;
+          cursor = await cursor.continue();
+        }
+        await tx.done;
+      } catch (e) {
+        throw toHistoryError(e, 'list');
+      }
+      return out;
+    },
+
+    async get(id) {
+      let v: unknown;
+      try {
+        v = await db.get('records', id);
+      } catch (e) {
+        throw toHistoryError(e, 'read');
+      }
+      if (v === undefined) return null;
+      const problem = recordProblem(v) ?? (idOf(v) === id ? null : 'id does not match its key');
+      if (problem) {
+        report({ id, store: 'records', problem });
+        return null;
+      }
+      return v as ComparisonRecord;
+    },
+
+    async remove(id) {
+      let tx;
+      try {
+        tx = db.transaction(['records', 'entries'], 'readwrite');
+        const t = tx;
+        await all([() => t.done, () => t.objectStore('records').delete(id), () => t.objectStore('entries').delete(id)]);
+      } catch (e) {
+        if (tx) abort(tx);
+        throw toHistoryError(e, 'remove');
+      }
+    },
+
+    async clear() {
+      let tx;
+      try {
+        tx = db.transaction(['records', 'entries'], 'readwrite');
+        const t = tx;
+        await all([() => t.done, () => t.objectStore('records').clear(), () => t.objectStore('entries').clear()]);
+      } catch (e) {
+        if (tx) abort(tx);
+        throw toHistoryError(e, 'clear');
+      }
+    },
+
+    async count() {
+      try {
+        return await db.count('records');
+      } catch (e) {
+        throw toHistoryError(e, 'count');
+      }
+    },
+
+    close() {
+      db.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Store. Actions are named after what happened, not what they set.
+
+export interface HistoryState {
+  /** Newest first. */
+  readonly entries: readonly HistoryEntry[];
+  /** Whether the list has been read at least once. */
+  readonly loaded: boolean;
+  /** The last failure, as a message to show; null after a success. */
+  readonly error: string | null;
+}
+
+const initial: HistoryState = { entries: [], loaded: false, error: null };
+
+export const historyStore = createStore<HistoryState>(() => initial);
+
+export function resetHistoryStore(): void {
+  historyStore.setState(initial, true);
+}
+
+export function historyLoaded(entries: readonly HistoryEntry[]): void {
+  historyStore.setState({ entries, loaded: true, error: null });
+}
+
+export function historyFailed(message: string): void {
+  historyStore.setState({ error: message });
+}
+
+/** Puts (or moves) `entry` in the list at its place by time, newest first. */
+export function comparisonSaved(entry: HistoryEntry): void {
+  const rest = historyStore.getState().entries.filter((e) => e.id !== entry.id);
+  const at = rest.findIndex((e) => e.createdAt < entry.createdAt);
+  const entries = at === -1 ? [...rest, entry] : [...rest.slice(0, at), entry, ...rest.slice(at)];
+  historyStore.setState({ entries, error: null });
+}
+
+export function comparisonRemoved(id: string): void {
+  historyStore.setState({ entries: historyStore.getState().entries.filter((e) => e.id !== id) });
+}
+
+export function historyCleared(): void {
+  historyStore.setState({ entries: [], error: null });
+}
+
+// Async helpers: call the database, then the events. They never throw: a failure becomes
+// `historyFailed(userMessage)` and `false` (or null), and the app carries on. A null
+// History (unavailable) makes them no-ops.
+
+function failed(e: unknown, action: Parameters<typeof toHistoryError>[1]): false {
+  historyFailed(toHistoryError(e, action).userMessage);
+  return false;
+}
+
+/** Opens the history and loads its list; null (with the store's error set) when unavailable. */
+export async function connectHistory(factory?: IDBFactory, options?: HistoryOptions): Promise<History | null> {
+  let h: History;
+  try {
+    h = await openHistory(factory, options);
+  } catch (e) {
+    failed(e, 'open');
+    return null;
+  }
+  await refreshHistory(h);
+  return h;
+}
+
+export async function refreshHistory(h: History | null, opts?: { limit?: number }): Promise<boolean> {
+  if (!h) return false;
+  try {
+    historyLoaded(await h.list(opts));
+    return true;
+  } catch (e) {
+    return failed(e, 'list');
+  }
+}
+
+export async function saveToHistory(h: History | null, record: ComparisonRecord): Promise<boolean> {
+  if (!h) return false;
+  try {
+    await h.save(record);
+  } catch (e) {
+    return failed(e, 'save');
+  }
+  comparisonSaved(summarize(record));
+  return true;
+}
+
+export async function removeFromHistory(h: History | null, id: string): Promise<boolean> {
+  if (!h) return false;
+  try {
+    await h.remove(id);
+  } catch (e) {
+    return failed(e, 'remove');
+  }
+  comparisonRemoved(id);
+  return true;
+}
+
+export async function clearHistory(h: History | null): Promise<boolean> {
+  if (!h) return false;
+  try {
+    await h.clear();
+  } catch (e) {
+    return failed(e, 'clear');
+  }
+  historyCleared();
+  return true;
+}

@@ -1,0 +1,47 @@
+import { useEffect, useState } from 'react';
+import { useStore } from 'zustand';
+import { loadHistory, openRecord } from '../app/history-actions.ts';
+import { historyStore } from '../state/history.ts';
+
+export function HistoryView({ onOpen }: { onOpen: () => void }) {
+  const entries = useStore(historyStore, (s) => s.entries);
+  const error = useStore(historyStore, (s) => s.error);
+  const [missing, setMissing] = useState<string | null>(null);
+  useEffect(() => loadHistory(), []);
+  return (
+    <section className="panel history" aria-label="History">
+      <h2>History</h2>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {missing && <p className="error">{missing}</p>}
+      {entries.length === 0 ? (
+        <p className="muted">Finished runs and comparisons appear here. They are kept in this browser only.</p>
+      ) : (
+        <ul className="history-list">
+          {entries.map((e) => (
+            <li key={e.id}>
+              <button
+                type="button"
+                className="link"
+                onClick={() =>
+                  void openRecord(e.id).then((ok) => {
+                    if (ok) onOpen();
+                    else setMissing('That entry could not be read.');
+                  })
+                }
+              >
+                <span className="badge">{e.mode}</span> {e.problemExcerpt}
+              </button>
+              <span className="muted">
+                {new Date(e.createdAt).toLocaleString()} · {e.lanes} lane{e.lanes === 1 ? '' : 's'}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
