@@ -31,7 +31,9 @@ export default defineConfig({
   fullyParallel: false,
   // SwiftShader runs WebGPU on the CPU; CI has two cores, so one browser at a time.
   workers: 1,
-  retries: 0,
+  // One retry in CI only: a rare flake of the bad-input spec on SwiftShader was seen once in a full
+  // run (not reproduced in 6 reruns); a retry keeps it visible in the report without blocking.
+  retries: process.env.CI ? 1 : 0,
   forbidOnly: !!process.env.CI,
   reporter: 'list',
   // Model loads and decoding on SwiftShader are slow (~80 ms per step on two cores).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ComparisonRecord, LaneOutcome, LaneSettings } from './comparison.ts';
-import { EXPORT_FORMAT, exportFileName, fenced, fromJson, toJson, toMarkdown } from './export.ts';
+import { EXPORT_FORMAT, MAX_IMPORT_CHARS, exportFileName, fenced, fromJson, toJson, toMarkdown } from './export.ts';
 import { summarizeAsync } from './summary.ts';
 
 const STATS = {
@@ -125,6 +125,10 @@ describe('toJson / fromJson', () => {
     expect(errorOf('null')).toMatch(/got null/);
     expect(errorOf('{"version":1}')).toMatch(/not an exported comparison/);
     expect(errorOf(mutated((o) => (o.format = 'something-else')))).toMatch(/not an exported comparison \(format is "something-else"/);
+  });
+
+  it('refuses oversized input before parsing it', () => {
+    expect(errorOf(' '.repeat(MAX_IMPORT_CHARS + 1))).toMatch(/^file too large/);
   });
 
   it('rejects another version', () => {

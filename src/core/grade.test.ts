@@ -149,6 +149,8 @@ const TABLE: [string | null, string, boolean, GradeMethod][] = [
   ['\\left(3, \\frac{1}{2}\\pi\\right)', '(3, \\frac{\\pi}{2})', true, 'symbolic'],
   ['x^2+2x+1', '(x+1)^2', true, 'symbolic'],
   ['\\frac{x^2-1}{x-1}', 'x+1', true, 'symbolic'],
+  ['\\frac{(x-0.6180339887)^2}{x-0.6180339887}', 'x-0.6180339887', true, 'symbolic'], // 0/0 at a sample point: skipped
+  ['1,234.5', '\\frac{2469}{2}', true, 'symbolic'], // a grouped number, not a list
   ['\\sin\\left(\\frac{\\pi}{6}\\right)', '\\frac{1}{2}', true, 'symbolic'],
   ['\\sin(\\pi/6)', '0.5', true, 'symbolic'],
   ['\\{2, 1\\}', '\\{1, 2\\}', true, 'symbolic'],
@@ -181,6 +183,8 @@ const TABLE: [string | null, string, boolean, GradeMethod][] = [
   ['1.5708', '\\frac{\\pi}{2}', false, 'none'],
   ['2^{90}+1', '2^{90}', false, 'none'], // 50-digit arithmetic tells them apart
   ['2^{100}+1', '2^{100}', false, 'none'], // beyond 1e30 nothing is trusted
+  ['10^{60}\\pi+1', '10^{60}\\pi', false, 'none'], // (50 digits cannot see the +1)
+  ['\\frac{x}{0}', '\\frac{y}{0}', false, 'none'], // defined nowhere: nothing was compared
   ['\\frac{a+b}{c}', 'a+\\frac{b}{c}', false, 'none'], // pylatexenc makes these equal strings
   ['\\sqrt[3]{2}', '\\sqrt{2}', false, 'none'], // pylatexenc drops the root index
   ['x^{2y}', 'x^{2}y', false, 'none'],

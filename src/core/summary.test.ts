@@ -55,7 +55,7 @@ describe('summarize (sync)', () => {
     expect(s.correct).toEqual([false, true]);
   });
 
-  it('grouping is symmetric: an integer and its decimal form meet whichever comes first', () => {
+  it('an integer and its decimal form are grouped whichever comes first', () => {
     expect(summarize([lane('5'), lane('5.0')], null).agreeAll).toBe(true);
     expect(summarize([lane('5.0'), lane('5')], null).agreeAll).toBe(true);
   });

@@ -50,13 +50,8 @@ export const laneRemoved = (i: number) =>
 
 export type ComparisonStatus = 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
-export interface Comparison {
-  readonly id: string;
-  readonly createdAt: number;
-  readonly mode: CompareMode;
-  readonly problem: string;
-  readonly paperSuffix: boolean;
-  readonly reference: ReferenceProblem | null;
+/** A comparison as shown: the record's fields, with lanes split into settings and outcomes. */
+export interface Comparison extends Pick<ComparisonRecord, 'id' | 'createdAt' | 'mode' | 'problem' | 'paperSuffix' | 'reference' | 'sweep'> {
   readonly lanes: readonly LaneSettings[];
   readonly status: ComparisonStatus;
   /** Finished lanes' outcomes (null while pending or running). */
@@ -65,7 +60,6 @@ export interface Comparison {
   readonly current: { readonly lane: number; readonly runId: string } | null;
   /** Sweep mode: the single run that computes every lane. */
   readonly sweepRunId: string | null;
-  readonly sweep: ComparisonRecord['sweep'];
   /** A model being loaded for the next lane. */
   readonly loading: string | null;
   readonly error: string | null;

@@ -23,6 +23,8 @@ export interface ModelState {
   readonly cacheMessage: string | null;
   /** A caution about the chosen runtime (e.g. WASM is slow). */
   readonly warning: string | null;
+  /** Bytes of weights and files each model needed when it loaded (its memory, roughly). */
+  readonly sizes: Readonly<Record<string, number>>;
 }
 
 const initial: ModelState = {
@@ -36,6 +38,7 @@ const initial: ModelState = {
   error: null,
   cacheMessage: null,
   warning: null,
+  sizes: {},
 };
 
 export const modelStore = createStore<ModelState>(() => initial);
@@ -65,8 +68,18 @@ export function loadProgressed(modelId: string, files: readonly FileProgress[], 
 }
 
 export function modelLoaded(info: ModelInfo): void {
-  if (modelStore.getState().requested?.modelId !== info.modelId) return;
-  modelStore.setState({ status: 'ready', info, error: null });
+  const s = modelStore.getState();
+  if (s.requested?.modelId !== info.modelId) return;
+  const bytes = s.files.reduce((a, f) => a + f.total, 0);
+  const sizes = bytes > 0 ? { ...s.sizes, [`${info.modelId}|${info.dtype}`]: bytes } : s.sizes;
+  modelStore.setState({ status: 'ready', info, error: null, sizes });
+}
+
+/** Known size of a model's files for a dtype, from an earlier load. */
+export function knownSize(sizes: ModelState['sizes'], modelId: string, dtype: string | undefined): number | null {
+  if (dtype) return sizes[`${modelId}|${dtype}`] ?? null;
+  const hit = Object.entries(sizes).find(([k]) => k.startsWith(`${modelId}|`));
+  return hit ? hit[1] : null;
 }
 
 export function modelLoadFailed(modelId: string, message: string): void {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatchFromWorker } from '../app/dispatch.ts';
-import { downloadSummary, loadRequested, modelStore, resetModelStore } from './model-store.ts';
+import { downloadSummary, knownSize, loadRequested, modelStore, resetModelStore } from './model-store.ts';
 import { liveTokensPerSecond, runRequested, runStore, stopRequested } from './run-store.ts';
 import { defaultSettings, parseBudget, parseSampling, settingsStore } from './settings-store.ts';
 
@@ -59,6 +59,10 @@ describe('model store', () => {
     expect(modelStore.getState().files).toHaveLength(1);
     dispatchFromWorker({ type: 'loaded', info: { modelId: 'a/b', device: 'webgpu', dtype: 'q4', context: 100, fromCache: false } }, 0);
     expect(modelStore.getState().status).toBe('ready');
+    // What the model needed is remembered, for comparisons that load models in turn.
+    expect(knownSize(modelStore.getState().sizes, 'a/b', 'q4')).toBe(1000);
+    expect(knownSize(modelStore.getState().sizes, 'a/b', undefined)).toBe(1000);
+    expect(knownSize(modelStore.getState().sizes, 'c/d', undefined)).toBeNull();
   });
 
   it('a failed load shows its message', () => {

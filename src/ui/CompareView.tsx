@@ -19,12 +19,14 @@ import {
   type Comparison,
 } from '../state/compare-store.ts';
 import { saveRecord } from '../app/history-actions.ts';
-import { modelStore } from '../state/model-store.ts';
+import { knownSize, modelStore } from '../state/model-store.ts';
+import { formatBytes } from './format.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { ExportButtons } from './ExportButtons.tsx';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { extractBoxed, renderTex } from './markdown/render.ts';
 import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
+import { presetFor } from '../app/presets.ts';
 import { formatMs } from './format.ts';
 
 export function ComparePanel() {
@@ -102,6 +104,21 @@ function SweepInputs() {
   );
 }
 
+function ModelSize({ modelId }: { modelId: string }) {
+  const sizes = useStore(modelStore, (s) => s.sizes);
+  const bytes = knownSize(sizes, modelId.trim(), undefined);
+  const preset = presetFor(modelId);
+  return (
+    <span className="muted">
+      {bytes !== null
+        ? `needs about ${formatBytes(bytes)} of memory (its files, as last loaded)`
+        : preset?.webReady
+          ? 'about 1.1–1.9 GB of memory depending on the weights (q4f16 smallest)'
+          : 'memory known after its first load'}
+    </span>
+  );
+}
+
 function LaneInputs() {
   const lanes = useStore(compareSettingsStore, (s) => s.lanes);
   return (
@@ -113,6 +130,7 @@ function LaneInputs() {
             Model
             <input value={l.modelId} spellCheck={false} onChange={(e) => laneEdited(i, { modelId: e.target.value })} aria-label={`Lane ${i + 1} model`} />
           </label>
+          <ModelSize modelId={l.modelId} />
           <div className="row">
             <label>
               Thinking
@@ -135,7 +153,10 @@ function LaneInputs() {
       <button type="button" className="chip" disabled={lanes.length >= MAX_LANES} onClick={laneAdded}>
         Add lane
       </button>
-      <p className="muted">Lanes run one after another; a lane with another model loads it first (one model is held at a time).</p>
+      <p className="muted">
+        Lanes run one after another; a lane with another model loads it first, replacing the one in memory — one model is held at a time, so two
+        models that do not fit together still compare.
+      </p>
     </div>
   );
 }
