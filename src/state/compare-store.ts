@@ -1,7 +1,7 @@
 // Comparisons: the settings being edited (persisted) and the comparison being shown.
 import { createStore } from 'zustand/vanilla';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import type { ComparisonRecord, CompareMode, LaneOutcome, LaneSettings, ReferenceProblem } from '../core/comparison.ts';
+import type { ComparisonRecord, CompareMode, LaneOutcome, LaneSettings } from '../core/comparison.ts';
 
 export const MIN_LANES = 2;
 export const MAX_LANES = 6;
