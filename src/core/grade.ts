@@ -22,9 +22,10 @@
  * pylatexenc's latex2text first, the lossy step that makes the reference accept `\frac{a+b}{c}` for
  * `a+\frac{b}{c}`), nerdamer / algebrite (no LaTeX input, little recent maintenance).
  * Version: 0.27.x is the last release whose `engines` allows Node 20 (0.28+ asks for Node ≥ 21.7), so
- * package.json keeps `^0.27.0` (which, for a 0.x version, stays within 0.27). Size: the minified ESM
- * build is ~530 kB (~150 kB gzipped); it is only ever reached through a dynamic `import()`, so Vite puts
- * it in its own chunk, fetched the first time `gradeAnswerAsync` needs it.
+ * package.json keeps `^0.27.0` (which, for a 0.x version, stays within 0.27); it brings decimal.js and
+ * complex-esm. Size: a ~660 kB chunk in a Vite build (~160 kB gzipped). It is only ever reached through
+ * a dynamic `import()`, so Vite splits it off and fetches it the first time `loadSymbolicEngine` runs;
+ * this module itself is ~16 kB. Cost once loaded: a few ms per symbolic comparison.
  *
  * Safety: model output is untrusted. The CAS can be made to hang or exhaust memory (`10^{10^{10}}`
  * evaluated numerically, `\sum_{n=1}^{10^9}`, `99999!`), and JavaScript cannot interrupt a synchronous
@@ -33,6 +34,12 @@
  * Anything outside that is simply not graded symbolically (`correct: false`). Equality is decided
  * numerically on exact/50-digit values with a tolerance that never accepts two different integers,
  * nor a rounded decimal for an irrational (SymPy also rejects those).
+ *
+ * Deviations from the reference, checked against it (pylatexenc 2.10 + SymPy) on the MATH500 answers:
+ * stricter where its text conversion is lossy (it equates `\frac{a+b}{c}` with `a+\frac{b}{c}`,
+ * `\sqrt[3]{2}` with `\sqrt{2}`, `x^{2y}` with `x^{2}y`, and strips `-y=` like `y=`); more lenient
+ * where it misses plain equalities (a trailing full stop, a parenthesised value, a set in another
+ * order, `2^{90}` vs `4^{45}` which its exponent filter refuses, `\frac{x^2-1}{x-1}` vs `x+1`).
  */
 
 import type { BoxedExpression, ComputeEngine } from '@cortex-js/compute-engine';

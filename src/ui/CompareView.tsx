@@ -1,9 +1,9 @@
-import { Fragment, useId, useState } from 'react';
+import { Fragment, useEffect, useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { requestComparison, stopComparison } from '../app/compare.ts';
 import { compareUrl } from '../app/url-settings.ts';
 import type { LaneOutcome, LaneSettings } from '../core/comparison.ts';
-import { summarize } from '../core/summary.ts';
+import { summarize, summarizeAsync, type LaneSummary } from '../core/summary.ts';
 import {
   MAX_LANES,
   MIN_LANES,
@@ -253,7 +253,22 @@ function Summary({ c, lanes }: { c: Comparison; lanes: readonly LaneDisplay[] })
     stats: null,
     error: null,
   }));
-  const s = summarize(outcomes, c.reference);
+  const done = lanes.every((l) => !l.pending && !l.streaming);
+  const quick = summarize(outcomes, c.reference);
+  // Once every lane is done, group and grade with symbolic equivalence (the CAS loads on demand).
+  const [symbolic, setSymbolic] = useState<{ key: string; summary: LaneSummary } | null>(null);
+  const key = `${c.id}|${outcomes.map((o) => o.answer ?? '').join('\u0000')}`;
+  useEffect(() => {
+    if (!done) return;
+    let live = true;
+    void summarizeAsync(outcomes, c.reference).then((summary) => live && setSymbolic({ key, summary }));
+    return () => {
+      live = false;
+    };
+    // `key` captures the answers and the comparison; outcomes are recomputed each render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [done, key]);
+  const s = symbolic?.key === key ? symbolic.summary : quick;
   return (
     <div className="summary" data-testid="compare-summary">
       <strong>Answers: </strong>
