@@ -53,8 +53,8 @@ export function App({ showTestModels, initialTab }: { showTestModels: boolean; i
           <ModelPanel showTestModels={showTestModels} />
           {tab !== 'history' && <ProblemPanel />}
           {tab === 'run' && <BudgetPanel />}
-          {tab !== 'history' && <SamplingPanel />}
           {tab === 'compare' && <ComparePanel />}
+          {tab !== 'history' && <SamplingPanel />}
         </div>
         <div className="results" role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
           {tab === 'run' && (
