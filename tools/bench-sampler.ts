@@ -1,6 +1,4 @@
-// Run: node -e "import('vite').then((v) => v.runnerImport('./tools/bench-sampler.ts'))"
-// (Node 20 has no --experimental-strip-types and vite-node / tsx are not
-// installed; Vite's own module runner transpiles the TS and its imports.)
+// Run: npx tsx tools/bench-sampler.ts
 //
 // Times sampleToken against a brute-force sampler that sorts the whole
 // 151,936-wide row, on the same rows in the same process, and prints the ratio.
