@@ -335,3 +335,14 @@ describe('abort', () => {
     expect(result.lanes[1]!.solutionEnd).toBe('aborted');
   });
 });
+
+describe('special ids', () => {
+  it('come from the tokenizer; a tokenizer without </think> is a clear error', async () => {
+    const { specialIdsFrom } = await import('../src/worker/engine.ts');
+    const fake = (map: Record<string, number[]>, eos?: number) =>
+      ({ encode: (t: string) => map[t] ?? [1, 2, 3], eos_token_id: eos }) as unknown as Parameters<typeof specialIdsFrom>[0];
+    expect(specialIdsFrom(fake({ '<think>': [7], '</think>': [8] }, 9), undefined)).toEqual({ eos: 9, thinkOpen: 7, thinkClose: 8 });
+    expect(specialIdsFrom(fake({ '<think>': [7], '</think>': [8] }), [5, 6])).toEqual({ eos: 5, thinkOpen: 7, thinkClose: 8 });
+    expect(() => specialIdsFrom(fake({ '<think>': [7] }, 9), undefined)).toThrow(/no single `<think>`\/`<\/think>` tokens/);
+  });
+});

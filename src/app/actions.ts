@@ -1,5 +1,6 @@
 // User intents: validate, record the event in the stores, message the worker.
 import { parseModelSource } from '../core/model-source.ts';
+import { compareStore } from '../state/compare-store.ts';
 import { loadRejected, loadRequested, modelStore } from '../state/model-store.ts';
 import { isActive, runRequested, runStore, stopRequested } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
@@ -24,11 +25,19 @@ function whenProbed(): Promise<void> {
   });
 }
 
+let loadAfterProbe = false;
+
 export function requestLoad(): string | null {
   const s = settingsStore.getState();
   if (s.device === 'auto' && !modelStore.getState().probe) {
-    // Auto needs to know whether WebGPU exists: load as soon as the probe answers.
-    void whenProbed().then(() => requestLoad());
+    // Auto needs to know whether WebGPU exists: load (once) as soon as the probe answers.
+    if (!loadAfterProbe) {
+      loadAfterProbe = true;
+      void whenProbed().then(() => {
+        loadAfterProbe = false;
+        requestLoad();
+      });
+    }
     return null;
   }
   const err = startLoad();
@@ -40,9 +49,17 @@ function startLoad(): string | null {
   return loadModel(settingsStore.getState().modelInput);
 }
 
-/** Starts loading `input` with the chosen device and weights; an error message when it cannot. */
-export function loadModel(input: string): string | null {
+/**
+ * Starts loading `input` with the chosen device and weights; an error message when it cannot.
+ * `forComparison` is the comparison runner's own call: others may not load while it runs.
+ */
+export function loadModel(input: string, forComparison = false): string | null {
   const s = settingsStore.getState();
+  if (modelStore.getState().status === 'loading') return 'A model is loading; wait for it to finish.';
+  const cmp = compareStore.getState().comparison;
+  if (!forComparison && (cmp?.status === 'running' || cmp?.status === 'stopping')) {
+    return 'A comparison is running; stop it before loading another model.';
+  }
   const src = parseModelSource(input);
   if ('error' in src) return src.error;
   const preset = presetFor(input);

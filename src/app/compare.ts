@@ -173,10 +173,12 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     const model = modelStore.getState();
     if (model.status !== 'ready' || model.info?.modelId !== lane.modelId) {
       modelLoadStarted(id, lane.modelId);
-      const err = loadModel(lane.modelId);
+      const err = loadModel(lane.modelId, true);
       if (err) throw new Error(`Lane ${i + 1}: ${err}`);
-      const s = await waitFor(modelStore, (m) => m.requested?.modelId === lane.modelId && (m.status === 'ready' || m.status === 'error'));
+      // Ends when this load ends, or when another load replaced it (then it counts as failed).
+      const s = await waitFor(modelStore, (m) => m.requested?.modelId !== lane.modelId || m.status === 'ready' || m.status === 'error');
       modelLoadEnded(id);
+      if (s.requested?.modelId !== lane.modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
       if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
       if (stopFlag) return 'stopped';
     }

@@ -1,7 +1,7 @@
 // Keeps finished runs and comparisons in the local history (IndexedDB).
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { findExample } from './examples.ts';
-import { comparisonOpened } from '../state/compare-store.ts';
+import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import { connectHistory, refreshHistory, saveToHistory, type History } from '../state/history.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { modelStore } from '../state/model-store.ts';
@@ -23,11 +23,15 @@ export function saveRecord(r: ComparisonRecord): void {
   void history().then((h) => saveToHistory(h, r));
 }
 
-export async function openRecord(id: string): Promise<boolean> {
+/** Shows a kept record in the compare view; an error message when it cannot. */
+export async function openRecord(id: string): Promise<string | null> {
+  const running = compareStore.getState().comparison?.status;
+  if (running === 'running' || running === 'stopping') return 'A comparison is running: stop it or wait for it before opening another.';
   const h = await history();
   const r = h ? await h.get(id) : null;
-  if (r) comparisonOpened(r);
-  return r !== null;
+  if (!r) return 'That entry could not be read.';
+  comparisonOpened(r);
+  return null;
 }
 
 /** Run ids that belong to a comparison (saved as part of it, not on their own). */

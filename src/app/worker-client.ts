@@ -31,11 +31,26 @@ export class WorkerClient {
       return;
     }
     this.inbox.push(m);
-    this.frame ??= requestAnimationFrame(() => this.drain());
+    if (m.type !== 'tokens') {
+      // Ends, loads and errors apply at once (a hidden tab pauses animation frames, and a
+      // comparison waits on them); tokens queued before them go first, in order.
+      this.drain();
+      return;
+    }
+    if (this.frame === null) {
+      this.frame = document.hidden ? window.setTimeout(() => this.drain(), 100) : requestAnimationFrame(() => this.drain());
+      this.frameIsTimeout = document.hidden;
+    }
   }
 
+  private frameIsTimeout = false;
+
   private drain(): void {
-    this.frame = null;
+    if (this.frame !== null) {
+      if (this.frameIsTimeout) clearTimeout(this.frame);
+      else cancelAnimationFrame(this.frame);
+      this.frame = null;
+    }
     const batch = this.inbox;
     this.inbox = [];
     const now = performance.now();

@@ -124,6 +124,21 @@ describe('decode', () => {
     }
   });
 
+  it('abort during forks that leave together (natural close) releases the shared cache', async () => {
+    for (let at = 1; at < 30; at++) {
+      const b = new FakeBackend(3);
+      const ctrl = new AbortController();
+      let n = 0;
+      await decode(b, req([{ thinking: 8, solution: 10 }, { thinking: 9, solution: 10 }, { thinking: 10, solution: 10 }]), {
+        signal: ctrl.signal,
+        onEvent: () => {
+          if (++n === at) ctrl.abort();
+        },
+      });
+      expect(b.live.size, `abort after event ${at}`).toBe(0);
+    }
+  });
+
   it('a backend error still releases what the loop holds', async () => {
     const b = new FakeBackend();
     let calls = 0;

@@ -270,11 +270,17 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
           // The trunk ends here: the last fork inherits its cache instead of sharing it.
           const handoff = trunk;
           trunk = null;
-          for (let k = 0; k < forks.length; k++) {
-            const last = k === forks.length - 1;
-            await runSolution(forks[k]!.lane, handoff, last, forks[k]!.feed);
+          let handedOver = false;
+          try {
+            for (let k = 0; k < forks.length; k++) {
+              const last = k === forks.length - 1;
+              handedOver = last;
+              await runSolution(forks[k]!.lane, handoff, last, forks[k]!.feed);
+            }
+          } finally {
+            // An abort or error in an earlier fork never reached the one that takes it over.
+            if (!handedOver && handoff !== null) backend.release(handoff);
           }
-          if (forks.length === 0 && handoff !== null) backend.release(handoff);
           break;
         }
         for (const f of forks) await runSolution(f.lane, trunk, false, f.feed);

@@ -69,7 +69,8 @@ export function loadProgressed(modelId: string, files: readonly FileProgress[], 
 
 export function modelLoaded(info: ModelInfo): void {
   const s = modelStore.getState();
-  if (s.requested?.modelId !== info.modelId) return;
+  const r = s.requested;
+  if (r?.modelId !== info.modelId || r.device !== info.device || r.dtype !== info.dtype) return;
   const bytes = s.files.reduce((a, f) => a + f.total, 0);
   const sizes = bytes > 0 ? { ...s.sizes, [`${info.modelId}|${info.dtype}`]: bytes } : s.sizes;
   modelStore.setState({ status: 'ready', info, error: null, sizes });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { requestRun, requestStop } from '../app/actions.ts';
 import type { Tab } from '../app/url-settings.ts';
+import { compareStore } from '../state/compare-store.ts';
 import { BudgetPanel } from './BudgetPanel.tsx';
 import { ComparePanel, CompareResults } from './CompareView.tsx';
 import { HistoryView } from './HistoryView.tsx';
@@ -19,9 +20,10 @@ const TABS: readonly { id: Tab; label: string }[] = [
 export function App({ showTestModels, initialTab }: { showTestModels: boolean; initialTab: Tab }) {
   const [tab, setTab] = useState<Tab>(initialTab);
   useEffect(() => {
-    // Ctrl/Cmd+Enter runs, Escape stops (single runs).
+    // Ctrl/Cmd+Enter runs, Escape stops — single runs only, never a comparison's lane.
     const onKey = (e: KeyboardEvent) => {
-      if (tab !== 'run') return;
+      const cmp = compareStore.getState().comparison?.status;
+      if (tab !== 'run' || cmp === 'running' || cmp === 'stopping') return;
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         requestRun();

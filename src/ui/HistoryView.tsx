@@ -16,7 +16,11 @@ export function HistoryView({ onOpen }: { onOpen: () => void }) {
           {error}
         </p>
       )}
-      {missing && <p className="error">{missing}</p>}
+      {missing && (
+        <p className="error" role="alert">
+          {missing}
+        </p>
+      )}
       {entries.length === 0 ? (
         <p className="muted">Finished runs and comparisons appear here. They are kept in this browser only.</p>
       ) : (
@@ -27,9 +31,9 @@ export function HistoryView({ onOpen }: { onOpen: () => void }) {
                 type="button"
                 className="link"
                 onClick={() =>
-                  void openRecord(e.id).then((ok) => {
-                    if (ok) onOpen();
-                    else setMissing('That entry could not be read.');
+                  void openRecord(e.id).then((err) => {
+                    setMissing(err);
+                    if (!err) onOpen();
                   })
                 }
               >

@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import { useStore } from 'zustand';
-import { EXAMPLES, exampleGroups } from '../app/examples.ts';
+import { EXAMPLES, exampleGroups, findExample } from '../app/examples.ts';
 import { PAPER_SUFFIX } from '../core/prompt.ts';
 import { exampleChosen, paperSuffixToggled, problemEdited, settingsStore } from '../state/settings-store.ts';
 
@@ -17,7 +17,7 @@ export function ProblemPanel() {
       <label>
         Example problem
         <select
-          value=""
+          value={findExample(problem)?.id ?? ''}
           onChange={(e) => {
             const ex = EXAMPLES.find((x) => x.id === e.target.value);
             if (ex) exampleChosen(ex.problem);

@@ -162,8 +162,8 @@ export interface RunRequest {
   readonly sampling: Sampling;
 }
 
-/** Reads `</think>`, `<think>` and EOS from the tokenizer; a clear error when one is missing. */
-export function specialIdsFrom(tokenizer: PreTrainedTokenizer, eosFromConfig: unknown): SpecialIds {
+/** Reads `<think>` and `</think>` from the tokenizer; a clear error when they are missing. */
+export function thinkIdsFrom(tokenizer: PreTrainedTokenizer): Pick<SpecialIds, 'thinkOpen' | 'thinkClose'> {
   const single = (text: string): number | null => {
     const ids = tokenizer.encode(text, { add_special_tokens: false }) as number[];
     return ids.length === 1 ? ids[0]! : null;
@@ -175,10 +175,16 @@ export function specialIdsFrom(tokenizer: PreTrainedTokenizer, eosFromConfig: un
       "This model's tokenizer has no single `<think>`/`</think>` tokens, so its thinking cannot be budgeted. Elastic Reasoning needs an R1-family reasoning model (E1, DeepScaleR, DeepSeek-R1-Distill).",
     );
   }
+  return { thinkOpen, thinkClose };
+}
+
+/** The think ids and EOS (tokenizer first, then the model config); a clear error when one is missing. */
+export function specialIdsFrom(tokenizer: PreTrainedTokenizer, eosFromConfig: unknown): SpecialIds {
+  const think = thinkIdsFrom(tokenizer);
   const tokEos = (tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
   const eos = typeof tokEos === 'number' ? tokEos : Array.isArray(eosFromConfig) ? (eosFromConfig[0] as number) : (eosFromConfig as number);
   if (typeof eos !== 'number') throw new Error("This model's tokenizer and config name no end-of-sentence token.");
-  return { eos, thinkOpen, thinkClose };
+  return { eos, ...think };
 }
 
 export class ElasticEngine {
@@ -191,13 +197,21 @@ export class ElasticEngine {
 
   static async load(modelId: string, opts: LoadOptions): Promise<ElasticEngine> {
     const tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback: opts.progress as never });
+    // Refuse a model without <think>/</think> before its weights reach the device.
+    thinkIdsFrom(tokenizer);
     const model = (await AutoModelForCausalLM.from_pretrained(modelId, {
       device: opts.device,
       dtype: opts.dtype,
       progress_callback: opts.progress as never,
     })) as unknown as Model;
     const config = model.config as unknown as { max_position_embeddings?: number; eos_token_id?: unknown };
-    const ids = specialIdsFrom(tokenizer, config.eos_token_id);
+    let ids: SpecialIds;
+    try {
+      ids = specialIdsFrom(tokenizer, config.eos_token_id);
+    } catch (e) {
+      await model.dispose();
+      throw e;
+    }
     const context = config.max_position_embeddings ?? 4096;
     return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger());
   }
@@ -223,11 +237,16 @@ export class ElasticEngine {
   async run(req: RunRequest, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
     if (!req.problem.trim()) throw new DecodeError('The prompt is empty: type a problem first.');
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
-    return decode(
+    try {
+      return await decode(
       backend,
       { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), sampling: req.sampling, ids: this.info.ids, context: this.info.context },
-      { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) },
-    );
+        { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) },
+      );
+    } finally {
+      // Disposed tensors need no bookkeeping: keep the ledger to what is still alive.
+      this.ledger.compact();
+    }
   }
 
   async dispose(): Promise<void> {

@@ -140,6 +140,23 @@ describe('WorkerHost', () => {
     expect(posted[0]).toMatchObject({ type: 'tokens', batch: { thinking: 'xxxxxxxxxx', thinkingTokens: 10 } });
   });
 
+  it('refuses a run while a load is pending, so a model is never replaced under a run', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let loads = 0;
+    const { host, posted } = setup(async () => {
+      if (++loads > 1) await gate;
+      return fakeEngine();
+    });
+    await host.handle({ type: 'load', modelId: 'm/1', device: 'wasm', dtype: 'q4' });
+    const second = host.handle({ type: 'load', modelId: 'm/2', device: 'wasm', dtype: 'q4' });
+    await host.handle({ type: 'run', runId: 'r', spec: SPEC });
+    expect(posted.at(-1)).toMatchObject({ type: 'runFailed', message: expect.stringMatching(/loading/) });
+    release();
+    await second;
+    expect(posted.at(-1)).toMatchObject({ type: 'loaded', info: { modelId: 'm/2' } });
+  });
+
   it('clears the cache', async () => {
     const { host, posted } = setup(fakeEngine());
     await host.handle({ type: 'clearCache' });

@@ -39,6 +39,8 @@ interface ActiveRun {
 export class WorkerHost {
   private engine: HostEngine | null = null;
   private loading: Promise<void> | null = null;
+  /** Loads accepted and not yet finished: no run may start while the engine can change. */
+  private pendingLoads = 0;
   private run: ActiveRun | null = null;
 
   constructor(private readonly deps: HostDeps) {}
@@ -70,8 +72,13 @@ export class WorkerHost {
       return;
     }
     const previous = this.loading;
+    this.pendingLoads++;
     const task = (async () => {
       await previous?.catch(() => {});
+      if (this.run) {
+        this.deps.post({ type: 'loadFailed', modelId, message: 'Stop the running generation before loading another model.' });
+        return;
+      }
       const files = new Map<string, FileProgress>();
       let lastPost = 0;
       const postProgress = (force: boolean) => {
@@ -107,7 +114,11 @@ export class WorkerHost {
       }
     })();
     this.loading = task;
-    await task;
+    try {
+      await task;
+    } finally {
+      this.pendingLoads--;
+    }
   }
 
   private async onRun(runId: string, spec: RunSpec): Promise<void> {
@@ -118,6 +129,10 @@ export class WorkerHost {
     }
     if (this.run) {
       this.deps.post({ type: 'runFailed', runId, message: 'A generation is already running; stop it first.' });
+      return;
+    }
+    if (this.pendingLoads > 0) {
+      this.deps.post({ type: 'runFailed', runId, message: 'A model is loading; run again when it is ready.' });
       return;
     }
     const ctrl = new AbortController();

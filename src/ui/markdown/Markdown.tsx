@@ -1,7 +1,7 @@
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import 'katex/dist/katex.min.css';
 import './markdown.css';
-import { renderMarkdown, splitBlocks } from './render.ts';
+import { renderMarkdown, splitBlocks, type SplitCache } from './render.ts';
 
 /**
  * A finished block: rendered once. `splitBlocks` guarantees its text never changes while the
@@ -24,7 +24,9 @@ const TailBlock = memo(function TailBlock({ source, streaming }: { source: strin
 });
 
 export function StreamingMarkdown({ text, streaming }: { text: string; streaming: boolean }) {
-  const { stable, tail } = splitBlocks(text);
+  // Each view keeps its own split cache, so panes streaming side by side each scan only their new text.
+  const cache = useRef<SplitCache>({ last: null });
+  const { stable, tail } = splitBlocks(text, cache.current);
   return (
     <div className="md-root">
       {stable.map((source, i) => (

@@ -444,17 +444,23 @@ function splitOffsets(text: string, from: number): number[] {
   return ends;
 }
 
-let lastSplit: { prefix: string; stable: string[] } | null = null;
+/** Where the last split of one growing text ended; one per view, so views don't evict each other. */
+export interface SplitCache {
+  last: { prefix: string; stable: string[] } | null;
+}
+
+const sharedSplit: SplitCache = { last: null };
 
 /**
  * Top-level blocks for memoized rendering: `stable` blocks are final (they never change as text is
  * appended), `tail` is the rest. `stable.join('') + tail === text`.
  */
-export function splitBlocks(text: string): { stable: string[]; tail: string } {
+export function splitBlocks(text: string, cache: SplitCache = sharedSplit): { stable: string[]; tail: string } {
   // Incremental: the scan state is empty at every split point, so resuming from the last one
   // gives exactly the result of a full scan.
   let stable: string[] = [];
   let offset = 0;
+  const lastSplit = cache.last;
   if (lastSplit && text.startsWith(lastSplit.prefix)) {
     stable = lastSplit.stable.slice();
     offset = lastSplit.prefix.length;
@@ -463,7 +469,7 @@ export function splitBlocks(text: string): { stable: string[]; tail: string } {
     stable.push(text.slice(offset, end));
     offset = end;
   }
-  lastSplit = { prefix: text.slice(0, offset), stable: stable.slice() };
+  cache.last = { prefix: text.slice(0, offset), stable: stable.slice() };
   return { stable, tail: text.slice(offset) };
 }
 
