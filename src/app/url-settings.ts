@@ -4,7 +4,7 @@ import { settingsStore, type SettingsState } from '../state/settings-store.ts';
 import type { Device, Dtype } from '../worker/protocol.ts';
 import { EXAMPLES, findExample } from './examples.ts';
 
-export type Tab = 'run' | 'compare' | 'history';
+export type Tab = 'run' | 'compare' | 'evaluate' | 'history';
 
 const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
 const DTYPES = ['auto', 'q4', 'q4f16', 'fp16', 'fp32'] as const;
@@ -54,7 +54,7 @@ export function applyUrl(search: string): Tab {
   if (Object.keys(c).length) compareSettingsStore.setState(c as Partial<CompareSettings>);
 
   const tab = p.get('tab');
-  return tab === 'compare' || tab === 'history' ? tab : mode ? 'compare' : 'run';
+  return tab === 'compare' || tab === 'history' || tab === 'evaluate' ? tab : mode ? 'compare' : 'run';
 }
 
 /** lane=<model>|<t>|<s>|<seed> */

@@ -4,6 +4,7 @@ import type { Tab } from '../app/url-settings.ts';
 import { compareStore } from '../state/compare-store.ts';
 import { BudgetPanel } from './BudgetPanel.tsx';
 import { ComparePanel, CompareResults } from './CompareView.tsx';
+import { EvaluatePanel, EvaluateResults } from './EvaluateView.tsx';
 import { HistoryView } from './HistoryView.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
 import { OutputView } from './OutputView.tsx';
@@ -14,6 +15,7 @@ import { SamplingPanel } from './SamplingPanel.tsx';
 const TABS: readonly { id: Tab; label: string }[] = [
   { id: 'run', label: 'Run' },
   { id: 'compare', label: 'Compare' },
+  { id: 'evaluate', label: 'Evaluate' },
   { id: 'history', label: 'History' },
 ];
 
@@ -53,9 +55,10 @@ export function App({ showTestModels, initialTab }: { showTestModels: boolean; i
       <main>
         <div className="controls">
           <ModelPanel showTestModels={showTestModels} />
-          {tab !== 'history' && <ProblemPanel />}
+          {(tab === 'run' || tab === 'compare') && <ProblemPanel />}
           {tab === 'run' && <BudgetPanel />}
           {tab === 'compare' && <ComparePanel />}
+          {tab === 'evaluate' && <EvaluatePanel />}
           {tab !== 'history' && <SamplingPanel />}
         </div>
         <div className="results" role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
@@ -66,6 +69,7 @@ export function App({ showTestModels, initialTab }: { showTestModels: boolean; i
             </>
           )}
           {tab === 'compare' && <CompareResults />}
+          {tab === 'evaluate' && <EvaluateResults />}
           {tab === 'history' && <HistoryView onOpen={() => setTab('compare')} />}
         </div>
       </main>
