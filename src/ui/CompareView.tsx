@@ -28,6 +28,7 @@ import { extractBoxed, renderTex } from './markdown/render.ts';
 import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
 import { presetFor } from '../app/presets.ts';
 import { formatMs } from './format.ts';
+import { Alert } from './Alert.tsx';
 
 export function ComparePanel() {
   const mode = useStore(compareSettingsStore, (s) => s.mode);
@@ -73,11 +74,7 @@ export function ComparePanel() {
         </button>
         {copied && <span className="muted">Link copied (settings only, not outputs).</span>}
       </div>
-      {message && (
-        <p className="error" role="alert">
-          {message}
-        </p>
-      )}
+      <Alert message={message} />
     </section>
   );
 }
@@ -209,11 +206,7 @@ export function CompareResults() {
         {c.reopened ? 'Reopened from history · ' : ''}
         {statusText(c)}
       </p>
-      {c.error && (
-        <p className="error" role="alert">
-          {c.error}
-        </p>
-      )}
+      <Alert message={c.error} />
       <Summary c={c} lanes={lanes} />
       {c.mode === 'sweep' && <SweepTrace c={c} run={run} lanes={lanes} />}
       <div className="lanes" style={{ gridTemplateColumns: `repeat(${c.lanes.length}, minmax(16rem, 1fr))` }}>

@@ -17,6 +17,7 @@ import {
 } from '../state/convert-store.ts';
 import { modelStore } from '../state/model-store.ts';
 import { formatBytes, formatSeconds } from './format.ts';
+import { Alert } from './Alert.tsx';
 
 const DTYPES: readonly { readonly dtype: ConvertDtype; readonly label: string }[] = [
   { dtype: 'q4f16', label: 'q4f16 (GPUs with shader-f16; smallest)' },
@@ -128,11 +129,7 @@ export function ConvertPanel({ defaultSource }: { defaultSource: string }) {
       <PlanView />
       <ProgressView />
       <DoneView />
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {message && <p className="muted">{message}</p>}
     </section>
   );
@@ -156,11 +153,7 @@ function PlanView() {
           : 'The browser does not report its storage quota.'}
         {plan.alreadyStored && ' A conversion is already stored under this name: converting again replaces it.'}
       </p>
-      {plan.problem && (
-        <p className="error" role="alert">
-          {plan.problem}
-        </p>
-      )}
+      <Alert message={plan.problem} />
       <details>
         <summary>Files to download</summary>
         <ul className="files">

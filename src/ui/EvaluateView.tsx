@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { requestEvaluation, stopEvaluation, type EvalSource } from '../app/evaluate.ts';
 import { accuracyByBudget, evalStore } from '../state/eval-store.ts';
+import { Alert } from './Alert.tsx';
 
 export function EvaluatePanel() {
   const [source, setSource] = useState<EvalSource>('math500');
@@ -49,11 +50,7 @@ export function EvaluatePanel() {
           Stop evaluation
         </button>
       </div>
-      {message && (
-        <p className="error" role="alert">
-          {message}
-        </p>
-      )}
+      <Alert message={message} />
     </section>
   );
 }
@@ -71,11 +68,7 @@ export function EvaluateResults() {
             ? 'Stopping…'
             : `${e.status === 'finished' ? 'Finished' : e.status === 'stopped' ? 'Stopped' : 'Failed'}: ${e.results.length} of ${e.problemIds.length} problems graded on ${e.modelId}.`}
       </p>
-      {e.error && (
-        <p className="error" role="alert">
-          {e.error}
-        </p>
-      )}
+      <Alert message={e.error} />
       <table className="eval-table" data-testid="eval-table">
         <caption>Accuracy at each thinking budget (solution budget {e.solutionBudget})</caption>
         <thead>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import { loadHistory, openRecord } from '../app/history-actions.ts';
 import { historyStore } from '../state/history.ts';
+import { Alert } from './Alert.tsx';
 
 export function HistoryView({ onOpen }: { onOpen: () => void }) {
   const entries = useStore(historyStore, (s) => s.entries);
@@ -11,16 +12,8 @@ export function HistoryView({ onOpen }: { onOpen: () => void }) {
   return (
     <section className="panel history" aria-label="History">
       <h2>History</h2>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      {missing && (
-        <p className="error" role="alert">
-          {missing}
-        </p>
-      )}
+      <Alert message={error} />
+      <Alert message={missing} />
       {entries.length === 0 ? (
         <p className="muted">Finished runs and comparisons appear here. They are kept in this browser only.</p>
       ) : (

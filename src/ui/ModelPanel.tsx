@@ -7,6 +7,7 @@ import { deviceChosen, dtypeChosen, modelInputEdited, settingsStore } from '../s
 import type { Device, Dtype } from '../worker/protocol.ts';
 import { ConvertPanel } from './ConvertPanel.tsx';
 import { formatBytes, formatSeconds } from './format.ts';
+import { Alert } from './Alert.tsx';
 
 export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
   const modelInput = useStore(settingsStore, (s) => s.modelInput);
@@ -94,11 +95,7 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
       )}
       {(preset?.key === 'e1' || modelInput.trim().startsWith('/converted/')) && <ConvertPanel defaultSource={preset?.modelId ?? 'Salesforce/E1-Math-1.5B'} />}
       <LoadStatus />
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
     </section>
   );
 }

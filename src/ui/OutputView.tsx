@@ -6,6 +6,7 @@ import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { extractBoxed, renderTex } from './markdown/render.ts';
 import { formatMs } from './format.ts';
 import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
+import { Alert } from './Alert.tsx';
 
 function Meter({ label, used, limit }: { label: string; used: number; limit: number | null }) {
   return (
@@ -84,11 +85,7 @@ function RunOutput({ run }: { run: Run }) {
         )}
         {example && <span className="muted"> · reference answer: {example.answer}</span>}
       </div>
-      {run.error && (
-        <p className="error" role="alert">
-          {run.error}
-        </p>
-      )}
+      <Alert message={run.error} />
       <Stats run={run} />
     </div>
   );

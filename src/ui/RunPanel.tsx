@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import { requestRun, requestStop } from '../app/actions.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore } from '../state/run-store.ts';
+import { Alert } from './Alert.tsx';
 
 export function RunPanel() {
   const ready = useStore(modelStore, (s) => s.status === 'ready');
@@ -23,11 +24,7 @@ export function RunPanel() {
       <button type="button" disabled={!active || stopping} onClick={requestStop}>
         {stopping ? 'Stopping…' : 'Stop'}
       </button>
-      {message && (
-        <p className="error" role="alert">
-          {message}
-        </p>
-      )}
+      <Alert message={message} />
     </div>
   );
 }
