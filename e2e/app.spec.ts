@@ -1,12 +1,12 @@
 // The app end to end: production build, Debian Chromium, WebGPU on SwiftShader, the generated
 // scripted models served by the app, offline.
 import type { Page, TestInfo } from '@playwright/test';
-import { THINK_WORDS, buildScript, solutionIdsFor } from '../tools/testmodels/scripted-model.ts';
+import { buildScript, solutionTextFor, thinkingTextFor } from '../tools/testmodels/scripted-model.ts';
 import { expect, test } from './fixtures.ts';
 
 const script = buildScript();
-const thinkText = (n: number) => script.vocab.decode(Array.from({ length: n }, (_, i) => script.thinkIds[i % THINK_WORDS.length]!));
-const solutionText = (seen: number) => script.vocab.decode(solutionIdsFor(script, seen));
+const thinkText = (n: number) => thinkingTextFor(script, n);
+const solutionText = (seen: number) => solutionTextFor(script, seen);
 
 async function shot(page: Page, info: TestInfo, name: string) {
   await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });

@@ -5,7 +5,7 @@ import type { DecodeEvent, DecodeResult } from '../src/core/decode.ts';
 import type { Budgets } from '../src/core/policy.ts';
 import type { Sampling } from '../src/core/sampler.ts';
 import { ElasticEngine, TransformersBackend } from '../src/worker/engine.ts';
-import { MARKER_TEXT, SOLUTION_WORDS, THINK_WORDS, buildScript, solutionIdsFor } from '../tools/testmodels/scripted-model.ts';
+import { MARKER_TEXT, SOLUTION_WORDS, buildScript, solutionTextFor, thinkingTextFor } from '../tools/testmodels/scripted-model.ts';
 import { SPECIAL } from '../tools/testmodels/tokenizer.ts';
 import type { VariantName } from '../tools/testmodels/write.ts';
 import { TEST_MODELS_DIR } from './paths.ts';
@@ -71,8 +71,8 @@ async function run(
   return { result, feeds, events };
 }
 
-const thinkText = (n: number) => script.vocab.decode(Array.from({ length: n }, (_, i) => script.thinkIds[i % THINK_WORDS.length]!));
-const solutionText = (seen: number) => script.vocab.decode(solutionIdsFor(script, seen));
+const thinkText = (n: number) => thinkingTextFor(script, n);
+const solutionText = (seen: number) => solutionTextFor(script, seen);
 
 afterAll(async () => {
   for (const e of engines.values()) await e.dispose();

@@ -98,6 +98,11 @@ function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => 
 
 const runEnded = (runId: string) => (s: { run: Run | null }) => s.run?.runId === runId && !isActive(s.run);
 
+/** Resolves with the run once it has finished, stopped or failed. */
+export async function waitForRunEnd(runId: string): Promise<Run> {
+  return (await waitFor(runStore, runEnded(runId))).run!;
+}
+
 function outcomeOf(r: Run, lane: number, withStats: boolean): LaneOutcome {
   const l = r.lanes[lane]!;
   const solutionText = l.solution;
@@ -158,8 +163,7 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   });
   comparisonRunIds.add(runId);
   sweepStarted(id, runId);
-  const { run } = await waitFor(runStore, runEnded(runId));
-  const r = run!;
+  const r = await waitForRunEnd(runId);
   const outcomes = lanes.map((_, i) => outcomeOf(r, i, false));
   const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
   sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate });
@@ -190,9 +194,9 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     });
     comparisonRunIds.add(runId);
     laneStarted(id, i, runId);
-    const { run } = await waitFor(runStore, runEnded(runId));
-    laneFinished(id, i, outcomeOf(run!, 0, true));
-    if (run!.status === 'stopped') return 'stopped';
+    const run = await waitForRunEnd(runId);
+    laneFinished(id, i, outcomeOf(run, 0, true));
+    if (run.status === 'stopped') return 'stopped';
   }
   return 'finished';
 }

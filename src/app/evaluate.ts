@@ -7,7 +7,7 @@ import { isActive, runStore } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import { extractBoxed } from '../ui/markdown/render.ts';
 import { requestStop, startRun } from './actions.ts';
-import { parseSweepBudgets } from './compare.ts';
+import { parseSweepBudgets, waitForRunEnd } from './compare.ts';
 import { EXAMPLES, type Example } from './examples.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -58,17 +58,7 @@ export function requestEvaluation(req: EvalRequest): string | null {
         sampling: sampling.value,
       });
       comparisonRunIds.add(runId);
-      const run = await new Promise<NonNullable<ReturnType<typeof runStore.getState>['run']>>((resolve) => {
-        const check = () => {
-          const r = runStore.getState().run;
-          if (r?.runId === runId && !isActive(r)) {
-            unsub();
-            resolve(r);
-          }
-        };
-        const unsub = runStore.subscribe(check);
-        check();
-      });
+      const run = await waitForRunEnd(runId);
       if (run.status === 'failed') throw new Error(run.error ?? 'A run failed.');
       if (run.status === 'stopped') return 'stopped' as const;
       const cells = await Promise.all(

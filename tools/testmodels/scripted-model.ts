@@ -109,6 +109,16 @@ export function expectedGreedy(script: Script, variant: ScriptedVariant, thinkin
   return { think, closedByModel, seen, solution: [...solutionIdsFor(script, seen), SPECIAL.eos] };
 }
 
+/** The thinking text of the first `n` scripted thinking tokens. */
+export function thinkingTextFor(script: Script, n: number): string {
+  return script.vocab.decode(Array.from({ length: n }, (_, i) => script.thinkIds[i % script.thinkIds.length]!));
+}
+
+/** The solution text (without EOS) after `seen` thinking tokens. */
+export function solutionTextFor(script: Script, seen: number): string {
+  return script.vocab.decode(solutionIdsFor(script, seen));
+}
+
 /** The solution's words (without EOS) after `seen` thinking tokens. */
 export function solutionIdsFor(script: Script, seen: number): number[] {
   return script.solutionIds.map((t) => (t === -1 ? NUM_BASE + Math.min(seen, NUM_COUNT - 1) : t));
