@@ -97,11 +97,3 @@ export function compareUrl(): string {
   }
   return `${location.pathname}?${p.toString()}`;
 }
-
-export function runUrl(): string {
-  const s = settingsStore.getState();
-  const p = commonParams(s);
-  p.set('t', s.thinkingUnlimited ? 'max' : s.thinkingBudget);
-  p.set('s', s.solutionBudget);
-  return `${location.pathname}?${p.toString()}`;
-}

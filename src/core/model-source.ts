@@ -31,14 +31,3 @@ export function parseModelSource(input: string): ModelSource | { readonly error:
   if (!HUB_ID.test(id)) return { error: `"${s}" is not a Hub id (owner/name) or a URL.` };
   return { kind: 'hub', id };
 }
-
-export function describeSource(src: ModelSource): string {
-  switch (src.kind) {
-    case 'hub':
-      return src.id;
-    case 'url':
-      return `${src.host}${src.path}`;
-    case 'local':
-      return src.path;
-  }
-}

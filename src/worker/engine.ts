@@ -28,9 +28,6 @@ export class TensorLedger {
   live(): number {
     return this.all.filter((t) => (t as unknown as { ort_tensor: { dataLocation: string } }).ort_tensor.dataLocation !== 'none').length;
   }
-  get tracked(): number {
-    return this.all.length;
-  }
   /** Forget disposed tensors (keeps long sessions from growing the list). */
   compact(): void {
     const keep = this.all.filter((t) => (t as unknown as { ort_tensor: { dataLocation: string } }).ort_tensor.dataLocation !== 'none');
@@ -49,8 +46,6 @@ const i64 = (values: readonly number[], dims: number[]) => new Tensor('int64', B
 export class TransformersBackend implements DecodeBackend<KvCache> {
   private readonly pastSpecs: { name: string; type: string; shape: (number | string)[] }[];
   private readonly keepsLogits: boolean;
-  /** Per-call feed sizes, for tests and the cost display. */
-  readonly feeds: number[] = [];
 
   constructor(
     private readonly model: Model,
@@ -77,7 +72,6 @@ export class TransformersBackend implements DecodeBackend<KvCache> {
     const pastLen = past?.length ?? 0;
     const n = feed.length;
     const total = pastLen + n;
-    this.feeds.push(n);
     const created: Tensor[] = [
       i64(feed, [1, n]),
       i64(new Array<number>(total).fill(1), [1, total]),

@@ -17,7 +17,7 @@
 // p ≈ 0.881, so top_p ≤ 0.88 must always pick the target while sampling without top_p would
 // not; greedy always picks the target.
 import { DType, GraphBuilder, tensor, type Dim } from '../../src/convert/onnx-builder.ts';
-import { NUM_BASE, NUM_COUNT, SPECIAL, VOCAB_SIZE, buildVocabulary, byteId, type Vocabulary } from './tokenizer.ts';
+import { NUM_BASE, NUM_COUNT, SPECIAL, VOCAB_SIZE, buildVocabulary, type Vocabulary } from './tokenizer.ts';
 
 export const TARGET_LOGIT = 4;
 export const ALT_LOGIT = 2;
@@ -263,4 +263,3 @@ export function buildScriptedOnnx(script: Script, spec: ScriptedModelSpec): Uint
   return g.toBytes(17);
 }
 
-export const NEWLINE_ID = byteId('\n');

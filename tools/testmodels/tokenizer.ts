@@ -48,51 +48,30 @@ const ADDED: readonly (readonly [number, string, boolean])[] = [
   [151664, '<|file_sep|>', false],
 ];
 
-/** GPT-2's byte ↔ unicode table, which Qwen's byte-level BPE uses for its first 256 ids. */
-function byteTable(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const table: string[] = new Array(256);
-  bs.forEach((b, i) => (table[b] = String.fromCodePoint(cs[i]!)));
-  return table;
-}
-
-const BYTE_TO_CHAR = byteTable();
-
-/** Byte-level form of a text, as it appears in the vocabulary. */
-export function byteLevel(text: string): string {
-  return [...new TextEncoder().encode(text)].map((b) => BYTE_TO_CHAR[b]).join('');
-}
-
-/** The id of the single-byte token for a one-byte character. */
-export function byteId(ch: string): number {
-  const bytes = new TextEncoder().encode(ch);
-  if (bytes.length !== 1) throw new Error(`not a single byte: ${ch}`);
-  // ids 0..255 follow the table's order: printable bytes first, then the rest.
-  const order = byteOrder();
-  return order.indexOf(bytes[0]!);
-}
-
-let orderCache: number[] | null = null;
-function byteOrder(): number[] {
-  if (orderCache) return orderCache;
+/**
+ * GPT-2's byte order, which Qwen's byte-level BPE uses for its first 256 ids: printable bytes
+ * first (each stands for itself), then the rest, mapped to code points from 256 on.
+ */
+const BYTE_ORDER: readonly number[] = (() => {
   const bs: number[] = [];
   for (let b = 33; b <= 126; b++) bs.push(b);
   for (let b = 161; b <= 172; b++) bs.push(b);
   for (let b = 174; b <= 255; b++) bs.push(b);
   for (let b = 0; b < 256; b++) if (!bs.includes(b)) bs.push(b);
-  orderCache = bs;
   return bs;
+})();
+
+/** Byte → its character in the vocabulary. */
+const BYTE_TO_CHAR: readonly string[] = (() => {
+  const table: string[] = new Array(256);
+  let extra = 0;
+  BYTE_ORDER.forEach((b, i) => (table[b] = String.fromCodePoint(i < 188 ? b : 256 + extra++)));
+  return table;
+})();
+
+/** Byte-level form of a text, as it appears in the vocabulary. */
+export function byteLevel(text: string): string {
+  return [...new TextEncoder().encode(text)].map((b) => BYTE_TO_CHAR[b]).join('');
 }
 
 export interface Vocabulary {
@@ -111,8 +90,7 @@ export function buildVocabulary(words: readonly string[]): Vocabulary {
   if (WORD_BASE + unique.length > NUM_BASE) throw new Error('too many script words');
     const vocab: Record<string, number> = {};
   const idToText = new Map<number, string>();
-  const order = byteOrder();
-  order.forEach((b, id) => {
+  BYTE_ORDER.forEach((b, id) => {
     vocab[BYTE_TO_CHAR[b]!] = id;
     idToText.set(id, new TextDecoder().decode(new Uint8Array([b])));
   });
