@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 
-const PORT = 4173;
+// E2E_PORT lets several checkouts run their suites side by side (each serves its own build).
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 const BASE_URL = `http://localhost:${PORT}`;
 
 // Debian's Chromium (CI installs it; see .ci/run). Elsewhere, Playwright's own Chromium
