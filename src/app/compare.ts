@@ -3,7 +3,7 @@
 // model is ever held, so two models that do not fit together still compare.
 import type { ComparisonRecord, LaneOutcome, LaneSettings } from '../core/comparison.ts';
 import { parseModelSource } from '../core/model-source.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
+import { extractBoxed } from '../core/answer.ts';
 import {
   MAX_LANES,
   MIN_LANES,

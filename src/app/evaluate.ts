@@ -5,7 +5,7 @@ import { compareStore } from '../state/compare-store.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
+import { extractBoxed } from '../core/answer.ts';
 import { requestStop, startRun } from './actions.ts';
 import { parseSweepBudgets, waitForRunEnd } from './compare.ts';
 import { EXAMPLES, type Example } from './examples.ts';

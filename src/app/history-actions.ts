@@ -5,7 +5,7 @@ import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import { connectHistory, refreshHistory, saveToHistory, type History } from '../state/history.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { modelStore } from '../state/model-store.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
+import { extractBoxed } from '../core/answer.ts';
 
 let db: Promise<History | null> | null = null;
 
