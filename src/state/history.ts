@@ -23,6 +23,7 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import { createStore } from 'zustand/vanilla';
 import type { ComparisonRecord, CompareMode } from '../core/comparison.ts';
+import { Checker, checkRecord, describeValue, isObj, MODES, STATUSES } from '../core/record-check.ts';
 
 // ---------------------------------------------------------------------------------------
 // Entries
@@ -69,98 +70,25 @@ export function summarize(r: ComparisonRecord): HistoryEntry {
 }
 
 // ---------------------------------------------------------------------------------------
-// Validation (records come back from disk: older builds, other tabs, manual edits)
+// Validation (values come back from disk: older builds, other tabs, manual edits). Records go
+// through the one record validator, the same one an imported file goes through.
 
-type Obj = Readonly<Record<string, unknown>>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number';
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const oneOf =
-  <T extends string>(...xs: readonly T[]) =>
-  (v: unknown): v is T =>
-    typeof v === 'string' && (xs as readonly string[]).includes(v);
-const orNull =
-  <T>(f: (v: unknown) => v is T) =>
-  (v: unknown): v is T | null =>
-    v === null || f(v);
-
-const isMode = oneOf<CompareMode>('single', 'sweep', 'independent');
-const isStatus = oneOf<ComparisonRecord['status']>('finished', 'stopped', 'failed');
-const isThinkingEnd = orNull(oneOf('model', 'budget', 'eos', 'aborted'));
-const isLaneEnd = orNull(oneOf('eos', 'budget', 'aborted'));
-const STAT_KEYS = ['promptTokens', 'prefillMs', 'ttftMs', 'decodeMs', 'decodedTokens', 'tokensPerSecond', 'forwardCalls', 'tokensFed'];
-
-function samplingProblem(s: unknown): string | null {
-  if (!isObj(s)) return 'sampling is not an object';
-  if (s.kind === 'greedy') return null;
-  if (s.kind !== 'sample') return 'sampling.kind is unknown';
-  for (const k of ['temperature', 'topP', 'topK', 'seed']) if (!isNum(s[k])) return `sampling.${k} is not a number`;
-  return null;
-}
-
-function laneProblem(lane: unknown, i: number): string | null {
-  const at = `lanes[${i}]`;
-  if (!isObj(lane) || !isObj(lane.settings) || !isObj(lane.outcome)) return `${at} lacks settings or outcome`;
-  const s = lane.settings;
-  const o = lane.outcome;
-  if (!isStr(s.modelId)) return `${at}.settings.modelId is not a string`;
-  if (!(s.thinking === 'max' || isCount(s.thinking))) return `${at}.settings.thinking is not a budget`;
-  if (!isCount(s.solution)) return `${at}.settings.solution is not a budget`;
-  const sp = samplingProblem(s.sampling);
-  if (sp) return `${at}.settings.${sp}`;
-  if (!isStr(o.thinkingText) || !isStr(o.solutionText)) return `${at}.outcome texts are not strings`;
-  if (!isCount(o.thinkingTokens) || !isCount(o.solutionTokens)) return `${at}.outcome token counts are not counts`;
-  if (!isThinkingEnd(o.thinkingEnd)) return `${at}.outcome.thinkingEnd is unknown`;
-  if (!isLaneEnd(o.solutionEnd)) return `${at}.outcome.solutionEnd is unknown`;
-  if (!orNull(isStr)(o.answer)) return `${at}.outcome.answer is not a string or null`;
-  if (!orNull(isStr)(o.error)) return `${at}.outcome.error is not a string or null`;
-  if (o.stats !== null) {
-    const st = o.stats;
-    if (!isObj(st) || !STAT_KEYS.every((k) => isNum(st[k]))) return `${at}.outcome.stats is malformed`;
-  }
-  return null;
-}
-
-/** Why `v` is not a ComparisonRecord, or null when it is one. */
-export function recordProblem(v: unknown): string | null {
-  if (!isObj(v)) return 'not an object';
-  if (!isStr(v.id) || v.id === '') return 'id is not a non-empty string';
-  if (!isTime(v.createdAt)) return 'createdAt is not a time';
-  if (!isMode(v.mode)) return 'mode is unknown';
-  if (!isStr(v.problem)) return 'problem is not a string';
-  if (typeof v.paperSuffix !== 'boolean') return 'paperSuffix is not a boolean';
-  if (v.reference !== null) {
-    const ref = v.reference;
-    if (!isObj(ref) || !isStr(ref.id) || !isStr(ref.source) || !isStr(ref.answer)) return 'reference is malformed';
-  }
-  if (!Array.isArray(v.lanes)) return 'lanes is not an array';
-  for (const [i, lane] of (v.lanes as unknown[]).entries()) {
-    const p = laneProblem(lane, i);
-    if (p) return p;
-  }
-  if (v.sweep !== null) {
-    const sw = v.sweep;
-    if (!isObj(sw) || !isStr(sw.traceText) || !isCount(sw.decodedTokens) || !isCount(sw.separateTokens)) return 'sweep is malformed';
-  }
-  if (!isStatus(v.status)) return 'status is unknown';
-  return null;
-}
 
 /** Why `v` is not a HistoryEntry, or null when it is one. */
 export function entryProblem(v: unknown): string | null {
-  if (!isObj(v)) return 'not an object';
-  if (!isStr(v.id) || v.id === '') return 'id is not a non-empty string';
-  if (!isTime(v.createdAt)) return 'createdAt is not a time';
-  if (!isMode(v.mode)) return 'mode is unknown';
-  if (!isStr(v.problemExcerpt)) return 'problemExcerpt is not a string';
-  if (!isCount(v.lanes)) return 'lanes is not a count';
-  if (!Array.isArray(v.models) || !v.models.every(isStr)) return 'models is not a list of strings';
-  if (!Array.isArray(v.answers) || !v.answers.every(orNull(isStr))) return 'answers is not a list of strings or nulls';
-  if (!orNull(isStr)(v.referenceAnswer)) return 'referenceAnswer is not a string or null';
-  if (!isStatus(v.status)) return 'status is unknown';
-  return null;
+  if (!isObj(v)) return `expected an object, got ${describeValue(v)}`;
+  const c = new Checker();
+  if (c.str(v, 'id', '') === '' && isStr(v['id'])) c.fail('id', 'a non-empty string', '');
+  c.num(v, 'createdAt', '');
+  c.oneOf(v, 'mode', '', MODES, false);
+  c.str(v, 'problemExcerpt', '');
+  c.count(v, 'lanes', '');
+  if (!Array.isArray(v['models']) || !v['models'].every(isStr)) c.fail('models', 'a list of strings', v['models']);
+  if (!Array.isArray(v['answers']) || !v['answers'].every((a) => a === null || isStr(a))) c.fail('answers', 'a list of strings or nulls', v['answers']);
+  c.strOrNull(v, 'referenceAnswer', '');
+  c.oneOf(v, 'status', '', STATUSES, false);
+  return c.errors[0] ?? null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -359,9 +287,11 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
   const idOf = (v: unknown): string | null => (isObj(v) && isStr(v.id) ? v.id : null);
 
   return {
-    async save(r) {
-      const problem = recordProblem(r);
-      if (problem) throw new HistoryError('invalid-record', `This run could not be saved to history (${problem}).`);
+    async save(given) {
+      // What is stored is the validator's clean copy: exactly what `get` and an export give back.
+      const checked = checkRecord(given);
+      if ('errors' in checked) throw new HistoryError('invalid-record', `This run could not be saved to history (${checked.errors[0]}).`);
+      const r = checked.record;
       let tx;
       try {
         tx = db.transaction(['records', 'entries'], 'readwrite');
@@ -409,12 +339,12 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
         throw toHistoryError(e, 'read');
       }
       if (v === undefined) return null;
-      const problem = recordProblem(v) ?? (idOf(v) === id ? null : 'id does not match its key');
-      if (problem) {
-        report({ id, store: 'records', problem });
+      const checked = checkRecord(v);
+      if ('errors' in checked || checked.record.id !== id) {
+        report({ id, store: 'records', problem: 'errors' in checked ? checked.errors.join('; ') : 'id does not match its key' });
         return null;
       }
-      return v as ComparisonRecord;
+      return checked.record;
     },
 
     async remove(id) {
