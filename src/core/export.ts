@@ -3,7 +3,8 @@
 
 import type { CompareMode, ComparisonRecord } from './comparison.ts';
 import { checkRecord, describeValue, isObj, MODES } from './record-check.ts';
-import type { Sampling } from './sampler.ts';
+import { escapeHtml } from './html.ts';
+import { samplingLabel, solutionEndLabel, thinkingEndLabel } from './labels.ts';
 import type { LaneSummary } from './summary.ts';
 import { summarize } from './summary.ts';
 
@@ -78,19 +79,10 @@ function cell(text: string): string {
     .replace(/([\\`*_[\]|#])/g, '\\$1');
 }
 
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-}
-
 function formatDate(ms: number): string {
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return 'unknown date';
   return d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-}
-
-function formatSampling(s: Sampling): string {
-  if (s.kind === 'greedy') return 'greedy';
-  return `T=${s.temperature}, top-p=${s.topP}${s.topK > 0 ? `, top-k=${s.topK}` : ''}, seed=${s.seed}`;
 }
 
 function formatRatio(x: number): string {
@@ -133,9 +125,9 @@ export function toMarkdown(r: ComparisonRecord, summary?: LaneSummary): string {
       cell(settings.modelId),
       String(settings.thinking),
       String(settings.solution),
-      cell(formatSampling(settings.sampling)),
-      `${outcome.thinkingTokens} tokens, ${outcome.thinkingEnd === null ? 'not ended' : endLabel(outcome.thinkingEnd)}`,
-      `${outcome.solutionTokens} tokens, ${outcome.solutionEnd === null ? 'not ended' : endLabel(outcome.solutionEnd)}`,
+      cell(samplingLabel(settings.sampling)),
+      cell(`${outcome.thinkingTokens} tokens, ${thinkingEndLabel(outcome.thinkingEnd) ?? 'not ended'}`),
+      cell(`${outcome.solutionTokens} tokens, ${solutionEndLabel(outcome.solutionEnd) ?? 'not ended'}`),
       outcome.answer === null ? '—' : inlineCode(outcome.answer),
     ];
     if (s.correct) row.push(s.correct[i] ? '✓' : '✗');
@@ -163,20 +155,10 @@ export function toMarkdown(r: ComparisonRecord, summary?: LaneSummary): string {
   r.lanes.forEach(({ settings, outcome }, i) => {
     out.push(`### Lane ${i + 1} — t = ${settings.thinking}, s = ${settings.solution}`, '');
     if (outcome.error) out.push(`**Error:** ${cell(outcome.error)}`, '');
-    out.push(details(`Thinking (${outcome.thinkingTokens} tokens${outcome.thinkingEnd ? `, ${endLabel(outcome.thinkingEnd)}` : ''})`, outcome.thinkingText), '');
-    out.push(details(`Solution (${outcome.solutionTokens} tokens${outcome.solutionEnd ? `, ${endLabel(outcome.solutionEnd)}` : ''})`, outcome.solutionText), '');
+    out.push(details(`Thinking (${outcome.thinkingTokens} tokens${outcome.thinkingEnd ? `, ${thinkingEndLabel(outcome.thinkingEnd)}` : ''})`, outcome.thinkingText), '');
+    out.push(details(`Solution (${outcome.solutionTokens} tokens${outcome.solutionEnd ? `, ${solutionEndLabel(outcome.solutionEnd)}` : ''})`, outcome.solutionText), '');
   });
   return out.join('\n');
-}
-
-function endLabel(end: string): string {
-  switch (end) {
-    case 'model': return 'closed by the model';
-    case 'budget': return 'cut at the budget';
-    case 'eos': return 'ended by EOS';
-    case 'aborted': return 'stopped';
-    default: return end;
-  }
 }
 
 function laneList(lanes: readonly number[]): string {
