@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useFakeIdbClasses } from '../../test/fake-idb.ts';
 import type { ComparisonRecord, LaneOutcome, LaneSettings } from '../core/comparison.ts';
 import { fromJson, toJson } from '../core/export.ts';
-import { openHistory, summarize, type History } from './history.ts';
+import { openHistory, type History } from './history-db.ts';
+import { summarize } from './history-entry.ts';
 
 useFakeIdbClasses();
 

@@ -3,12 +3,9 @@ import { type IDBPDatabase, wrap } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useFakeIdbClasses } from '../../test/fake-idb.ts';
 import type { ComparisonRecord } from '../core/comparison.ts';
+import { type CorruptReport, type History, HISTORY_DB_NAME, HISTORY_DB_VERSION, HistoryError, openHistory, toHistoryError } from './history-db.ts';
+import { summarize } from './history-entry.ts';
 import {
-  type CorruptReport,
-  type History,
-  HISTORY_DB_NAME,
-  HISTORY_DB_VERSION,
-  HistoryError,
   clearHistory,
   comparisonRemoved,
   comparisonSaved,
@@ -17,14 +14,11 @@ import {
   historyFailed,
   historyLoaded,
   historyStore,
-  openHistory,
   refreshHistory,
   removeFromHistory,
   resetHistoryStore,
   saveToHistory,
-  summarize,
-  toHistoryError,
-} from './history.ts';
+} from './history-store.ts';
 
 useFakeIdbClasses();
 

@@ -1,4 +1,4 @@
-// Local history: runs and comparisons kept in IndexedDB, listed newest first and reopened.
+// The history's IndexedDB repository: runs and comparisons kept, listed newest first and reopened.
 //
 // Library: `idb` (Jake Archibald). It is ~1.2 kB, fully typed (a DBSchema types every
 // store, key and index), and turns IndexedDB requests and transactions into promises
@@ -19,81 +19,16 @@
 //   entries  keyPath id, index byCreatedAt: a light HistoryEntry written in the same
 //            transaction as its record, so the list never reads thinking/solution texts.
 // Both are validated on read: a corrupt value is skipped (list) or null (get), and reported
-// through `onCorrupt`, never thrown.
+// through `onCorrupt`, never thrown. Records are checked by the one record validator
+// (core/record-check.ts), the same one an imported file goes through.
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
-import { createStore } from 'zustand/vanilla';
-import type { ComparisonRecord, CompareMode } from '../core/comparison.ts';
-import { Checker, checkRecord, describeValue, isObj, MODES, STATUSES } from '../core/record-check.ts';
-
-// ---------------------------------------------------------------------------------------
-// Entries
-
-/** What the history list shows: cheap to read even with hundreds of runs. */
-export interface HistoryEntry {
-  readonly id: string;
-  readonly createdAt: number;
-  readonly mode: CompareMode;
-  /** The problem's first PROBLEM_EXCERPT_CHARS characters, whitespace collapsed. */
-  readonly problemExcerpt: string;
-  /** Number of lanes. */
-  readonly lanes: number;
-  /** The model of each lane, in lane order. */
-  readonly models: readonly string[];
-  /** Each lane's final answer (the last \boxed{}), shortened to ANSWER_CHARS; null when none. */
-  readonly answers: readonly (string | null)[];
-  /** The reference answer when the problem came from the paper's sets. */
-  readonly referenceAnswer: string | null;
-  readonly status: ComparisonRecord['status'];
-}
-
-export const PROBLEM_EXCERPT_CHARS = 120;
-export const ANSWER_CHARS = 120;
-
-/** The first `n` characters (code points: never half of a surrogate pair). */
-function firstChars(s: string, n: number): string {
-  const cps = Array.from(s);
-  return cps.length <= n ? s : cps.slice(0, n).join('');
-}
-
-export function summarize(r: ComparisonRecord): HistoryEntry {
-  return {
-    id: r.id,
-    createdAt: r.createdAt,
-    mode: r.mode,
-    problemExcerpt: firstChars(r.problem.replace(/\s+/g, ' ').trim(), PROBLEM_EXCERPT_CHARS),
-    lanes: r.lanes.length,
-    models: r.lanes.map((l) => l.settings.modelId),
-    answers: r.lanes.map((l) => (l.outcome.answer === null ? null : firstChars(l.outcome.answer, ANSWER_CHARS))),
-    referenceAnswer: r.reference ? r.reference.answer : null,
-    status: r.status,
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-// Validation (values come back from disk: older builds, other tabs, manual edits). Records go
-// through the one record validator, the same one an imported file goes through.
+import type { ComparisonRecord } from '../core/comparison.ts';
+import { checkRecord, isObj } from '../core/record-check.ts';
+import { entryProblem, summarize, type HistoryEntry } from './history-entry.ts';
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
-/** Why `v` is not a HistoryEntry, or null when it is one. */
-export function entryProblem(v: unknown): string | null {
-  if (!isObj(v)) return `expected an object, got ${describeValue(v)}`;
-  const c = new Checker();
-  if (c.str(v, 'id', '') === '' && isStr(v['id'])) c.fail('id', 'a non-empty string', '');
-  c.num(v, 'createdAt', '');
-  c.oneOf(v, 'mode', '', MODES, false);
-  c.str(v, 'problemExcerpt', '');
-  c.count(v, 'lanes', '');
-  if (!Array.isArray(v['models']) || !v['models'].every(isStr)) c.fail('models', 'a list of strings', v['models']);
-  if (!Array.isArray(v['answers']) || !v['answers'].every((a) => a === null || isStr(a))) c.fail('answers', 'a list of strings or nulls', v['answers']);
-  c.strOrNull(v, 'referenceAnswer', '');
-  c.oneOf(v, 'status', '', STATUSES, false);
-  return c.errors[0] ?? null;
-}
-
 // ---------------------------------------------------------------------------------------
-// Errors
-
 export type HistoryErrorCode = 'unavailable' | 'quota' | 'newer-version' | 'blocked' | 'closed' | 'invalid-record' | 'failed';
 
 /** A history failure with a message fit to show as is. The app goes on without history. */
@@ -147,8 +82,6 @@ export function toHistoryError(e: unknown, action: 'open' | 'save' | 'list' | 'r
 }
 
 // ---------------------------------------------------------------------------------------
-// Database
-
 export const HISTORY_DB_NAME = 'elastic-reasoning-history';
 
 interface HistoryDB extends DBSchema {
@@ -383,113 +316,4 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
       db.close();
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------
-// Store. Actions are named after what happened, not what they set.
-
-export interface HistoryState {
-  /** Newest first. */
-  readonly entries: readonly HistoryEntry[];
-  /** Whether the list has been read at least once. */
-  readonly loaded: boolean;
-  /** The last failure, as a message to show; null after a success. */
-  readonly error: string | null;
-}
-
-const initial: HistoryState = { entries: [], loaded: false, error: null };
-
-export const historyStore = createStore<HistoryState>(() => initial);
-
-export function resetHistoryStore(): void {
-  historyStore.setState(initial, true);
-}
-
-export function historyLoaded(entries: readonly HistoryEntry[]): void {
-  historyStore.setState({ entries, loaded: true, error: null });
-}
-
-export function historyFailed(message: string): void {
-  historyStore.setState({ error: message });
-}
-
-/** Puts (or moves) `entry` in the list at its place by time, newest first. */
-export function comparisonSaved(entry: HistoryEntry): void {
-  const rest = historyStore.getState().entries.filter((e) => e.id !== entry.id);
-  const at = rest.findIndex((e) => e.createdAt < entry.createdAt);
-  const entries = at === -1 ? [...rest, entry] : [...rest.slice(0, at), entry, ...rest.slice(at)];
-  historyStore.setState({ entries, error: null });
-}
-
-export function comparisonRemoved(id: string): void {
-  historyStore.setState({ entries: historyStore.getState().entries.filter((e) => e.id !== id) });
-}
-
-export function historyCleared(): void {
-  historyStore.setState({ entries: [], error: null });
-}
-
-// Async helpers: call the database, then the events. They never throw: a failure becomes
-// `historyFailed(userMessage)` and `false` (or null), and the app carries on. A null
-// History (unavailable) makes them no-ops.
-
-function failed(e: unknown, action: Parameters<typeof toHistoryError>[1]): false {
-  historyFailed(toHistoryError(e, action).userMessage);
-  return false;
-}
-
-/** Opens the history and loads its list; null (with the store's error set) when unavailable. */
-export async function connectHistory(factory?: IDBFactory, options?: HistoryOptions): Promise<History | null> {
-  let h: History;
-  try {
-    h = await openHistory(factory, options);
-  } catch (e) {
-    failed(e, 'open');
-    return null;
-  }
-  await refreshHistory(h);
-  return h;
-}
-
-export async function refreshHistory(h: History | null, opts?: { limit?: number }): Promise<boolean> {
-  if (!h) return false;
-  try {
-    historyLoaded(await h.list(opts));
-    return true;
-  } catch (e) {
-    return failed(e, 'list');
-  }
-}
-
-export async function saveToHistory(h: History | null, record: ComparisonRecord): Promise<boolean> {
-  if (!h) return false;
-  try {
-    await h.save(record);
-  } catch (e) {
-    return failed(e, 'save');
-  }
-  comparisonSaved(summarize(record));
-  return true;
-}
-
-export async function removeFromHistory(h: History | null, id: string): Promise<boolean> {
-  if (!h) return false;
-  try {
-    await h.remove(id);
-  } catch (e) {
-    return failed(e, 'remove');
-  }
-  comparisonRemoved(id);
-  return true;
-}
-
-export async function clearHistory(h: History | null): Promise<boolean> {
-  if (!h) return false;
-  try {
-    await h.clear();
-  } catch (e) {
-    return failed(e, 'clear');
-  }
-  historyCleared();
-  return true;
 }
