@@ -25,7 +25,7 @@ import { laneOutcome } from '../state/lane-outcome.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { ExportButtons } from './ExportButtons.tsx';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
-import { renderTex } from './markdown/render.ts';
+import { renderTex } from './markdown/tex.ts';
 import { samplingLabel, solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { presetFor } from '../app/presets.ts';
 import { formatMs } from './format.ts';
