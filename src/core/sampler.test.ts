@@ -314,11 +314,12 @@ describe('sampleToken: sampling', { timeout: 30_000 }, () => {
     for (let i = 0; i < VOCAB; i++) row[i] = gaussian(rng);
     const run = (seed: number, s: Sampling): number[] => {
       const r = createRng(deriveSeed(seed, 0));
-      return Array.from({ length: 12 }, () => sampleToken(row, s, r));
+      return Array.from({ length: 4 }, () => sampleToken(row, s, r));
     };
     for (const s of [PAPER_SAMPLING, sample(1, 1, 0), sample(1, 0.9, 500)]) {
-      expect(run(1, s)).toEqual(run(1, s));
-      expect(run(1, s)).not.toEqual(run(2, s));
+      const first = run(1, s);
+      expect(run(1, s)).toEqual(first);
+      expect(run(2, s)).not.toEqual(first);
     }
   });
 
@@ -506,12 +507,13 @@ describe('candidateDistribution matches a brute-force full sort on 151,936-wide 
   });
 
   it('draws the full softmax exactly, including the uncollected tail', () => {
-    // 2000 tokens near the top and 2000 tokens ~9.5 nats down: the tail is
+    // 500 tokens near the top and 500 tokens ~9.5 nats down: the tail is
     // not collected, and its bracket straddles many draw boundaries.
-    const n = 4000;
+    const n = 1000;
     const row = new Float64Array(n);
     for (let i = 0; i < n; i++) row[i] = i % 2 === 0 ? -0.1 * rng.next() : -9.5 + 0.1 * rng.next();
-    const w = Array.from(row, (v) => Math.exp(v - Math.max(...row)));
+    const rowMax = Math.max(...row);
+    const w = Array.from(row, (v) => Math.exp(v - rowMax));
     const z = w.reduce((a, b) => a + b, 0);
     const tailP = w.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0) / z;
 
@@ -541,6 +543,6 @@ describe('candidateDistribution matches a brute-force full sort on 151,936-wide 
     const { ids } = candidateDistribution(row, 0.6, 0.95, 0);
     const allowed = new Set(ids);
     const r = createRng(4);
-    for (let i = 0; i < 200; i++) expect(allowed.has(sampleToken(row, PAPER_SAMPLING, r))).toBe(true);
+    for (let i = 0; i < 50; i++) expect(allowed.has(sampleToken(row, PAPER_SAMPLING, r))).toBe(true);
   });
 });
