@@ -9,7 +9,7 @@ import { convertQwen2, verifyConversion, type ConvertOptions } from '../src/conv
 import { f16BitsToF32, roundToF16 } from '../src/convert/half.ts';
 import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.ts';
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
-import { onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { ATTENTION_KINDS, onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
 import { dequantizeQ4Rows, quantizeQ4Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
@@ -194,38 +194,40 @@ describe('safetensors reader', () => {
 });
 
 describe('convert + onnxruntime-node vs reference', () => {
-  for (const [name, spec] of Object.entries(SHAPES)) {
-    it(`fp32 ${name}: prefill + cached decode within 1e-4`, async () => {
-      const ck = makeTinyQwen2(spec);
-      const { dir } = await convertToFolder(`fp32-${name}`, ck, { dtypes: ['fp32'] });
-      const err = await compareWithReference(dir, ck, 'fp32');
-      console.log(`fp32 ${name}: max |Δlogit| = ${err.toExponential(2)}`);
-      expect(err).toBeLessThan(1e-4);
+  for (const attention of ATTENTION_KINDS) {
+    for (const [name, spec] of Object.entries(SHAPES)) {
+      it(`fp32 ${name}, ${attention} attention: prefill + cached decode within 1e-4`, async () => {
+        const ck = makeTinyQwen2(spec);
+        const { dir } = await convertToFolder(`fp32-${name}-${attention}`, ck, { dtypes: ['fp32'], attention });
+        const err = await compareWithReference(dir, ck, 'fp32');
+        console.log(`fp32 ${name} ${attention}: max |Δlogit| = ${err.toExponential(2)}`);
+        expect(err).toBeLessThan(1e-4);
+      });
+    }
+
+    it(`q4 and q4f16, ${attention} attention: match the reference run on the same dequantized weights`, async () => {
+      // q4: float32 activations, so the only differences from the reference are summation order
+      //     (MatMulNBits dequantizes to float32): bound 1e-4 like fp32 (measured 1.2e-6 and 4.5e-6).
+      // q4f16: activations, KV cache and logits are float16 (11-bit mantissa, relative rounding
+      //     2^-11 ≈ 4.9e-4 per op) through ~10 ops per layer; with logits of magnitude ≲ 10 the
+      //     accumulated error is ~1e-2: bound 0.1 (measured 3.4e-3 and 1.3e-2).
+      // Against the original (unquantized) weights the 4-bit error dominates (reported only; 0.7 and 3.0
+      // on these tiny random models).
+      const results: string[] = [];
+      for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
+        const ck = makeTinyQwen2(SHAPES[name]!);
+        const { dir, result } = await convertToFolder(`q4-${name}-${attention}`, ck, { dtypes: ['q4', 'q4f16'], attention });
+        expect(Object.keys(result.files)).toEqual(expect.arrayContaining(['onnx/model_q4.onnx', 'onnx/model_q4f16.onnx_data']));
+        const q4 = await compareWithReference(dir, ck, 'q4');
+        const q4f16 = await compareWithReference(dir, ck, 'q4f16');
+        const q4VsOriginal = await compareWithReference(dir, ck, 'q4', 'fp32');
+        results.push(`${name} ${attention}: q4 ${q4.toExponential(2)}, q4f16 ${q4f16.toExponential(2)}, q4 vs unquantized ${q4VsOriginal.toExponential(2)}`);
+        expect(q4).toBeLessThan(1e-4);
+        expect(q4f16).toBeLessThan(0.1);
+      }
+      console.log(results.join('\n'));
     });
   }
-
-  it('q4 and q4f16 match the reference run on the same dequantized weights', async () => {
-    // q4: float32 activations, so the only differences from the reference are summation order
-    //     (MatMulNBits dequantizes to float32): bound 1e-4 like fp32 (measured 1.2e-6 and 4.5e-6).
-    // q4f16: activations, KV cache and logits are float16 (11-bit mantissa, relative rounding
-    //     2^-11 ≈ 4.9e-4 per op) through ~10 ops per layer; with logits of magnitude ≲ 10 the
-    //     accumulated error is ~1e-2: bound 0.1 (measured 3.4e-3 and 1.3e-2).
-    // Against the original (unquantized) weights the 4-bit error dominates (reported only; 0.7 and 3.0
-    // on these tiny random models).
-    const results: string[] = [];
-    for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
-      const ck = makeTinyQwen2(SHAPES[name]!);
-      const { dir, result } = await convertToFolder(`q4-${name}`, ck, { dtypes: ['q4', 'q4f16'] });
-      expect(Object.keys(result.files)).toEqual(expect.arrayContaining(['onnx/model_q4.onnx', 'onnx/model_q4f16.onnx_data']));
-      const q4 = await compareWithReference(dir, ck, 'q4');
-      const q4f16 = await compareWithReference(dir, ck, 'q4f16');
-      const q4VsOriginal = await compareWithReference(dir, ck, 'q4', 'fp32');
-      results.push(`${name}: q4 ${q4.toExponential(2)}, q4f16 ${q4f16.toExponential(2)}, q4 vs unquantized ${q4VsOriginal.toExponential(2)}`);
-      expect(q4).toBeLessThan(1e-4);
-      expect(q4f16).toBeLessThan(0.1);
-    }
-    console.log(results.join('\n'));
-  });
 
   it('batch of 2 with left padding matches independent reference runs', async () => {
     const ck = makeTinyQwen2(SHAPES.untiedGqa!);

@@ -24,7 +24,7 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { buildQwen2Graph, GRAPH_DTYPES, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { ATTENTION_KINDS, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
 import { kBlocks, quantizeQ4Rows } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
@@ -56,6 +56,8 @@ export interface ConvertOptions {
   readonly chunkBytes?: number;
   /** Largest external data file (default 1 GiB); a larger single tensor gets a file of its own. */
   readonly maxDataFileBytes?: number;
+  /** Attention graph (default 'plain'); see AttentionKind in qwen2-onnx.ts. */
+  readonly attention?: string;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -79,6 +81,14 @@ export function parseDtypes(dtypes: readonly string[] | undefined): GraphDtype[]
     }
   }
   return [...new Set(list)] as GraphDtype[];
+}
+
+export function parseAttention(a: string | undefined): AttentionKind {
+  const kind = a ?? 'plain';
+  if (!(ATTENTION_KINDS as readonly string[]).includes(kind)) {
+    throw new ConvertError(`unsupported attention "${kind}" (supported: ${ATTENTION_KINDS.join(', ')})`);
+  }
+  return kind as AttentionKind;
 }
 
 /** One append-only run of external data files for one .onnx file. */
@@ -146,6 +156,7 @@ interface Target {
 /** Converts a Qwen2ForCausalLM checkpoint read from `src` into `out`. */
 export async function convertQwen2(src: FileSource, out: OutputWriter, options: ConvertOptions = {}): Promise<ConvertResult> {
   const dtypes = parseDtypes(options.dtypes);
+  const attention = parseAttention(options.attention);
   const chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   const maxDataFileBytes = options.maxDataFileBytes ?? 1024 * 1024 * 1024;
   const progress = options.onProgress ?? (() => {});
@@ -169,7 +180,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d),
+      graph: buildQwen2Graph(config, d, attention),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -291,6 +302,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       converter: 'elastic-reasoning-web/src/convert',
       version: CONVERTER_VERSION,
       dtypes,
+      attention,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

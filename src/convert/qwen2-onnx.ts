@@ -68,7 +68,17 @@ export interface Qwen2Graph {
 export const OPSET = 17;
 const FLOAT32_LOWEST = -3.4028234663852886e38;
 
-export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
+/**
+ * How attention reads the KV cache (every kind keeps transformers.js' inputs and outputs):
+ *   plain     standard ops: Concat(past, new), Transpose of the keys, broadcast MatMuls; any batch,
+ *             left padding included
+ *   plain-kq  as plain, but scores = K·Qᵀ per KV head (no Transpose of the past keys)
+ *   gqa       com.microsoft GroupQueryAttention (batch 1 or equal-length rows only)
+ */
+export type AttentionKind = 'plain' | 'plain-kq' | 'gqa';
+export const ATTENTION_KINDS: readonly AttentionKind[] = ['plain', 'plain-kq', 'gqa'];
+
+export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: AttentionKind = 'plain'): Qwen2Graph {
   const g = new GraphBuilder(`qwen2_${dtype}`);
   const half = dtype === 'q4f16';
   const ACT = half ? DType.float16 : DType.float32;
@@ -157,17 +167,82 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
     return g.op('Add', [g.op('Mul', [x, cs]), g.op('Mul', [rot, sn])]);
   };
 
-  // ---- attention mask: causal over past + new, and padding from attention_mask ----------------
+  // ---- attention --------------------------------------------------------------------------
   const total = g.op('Slice', [g.op('Shape', [mask]), g.i64(1), g.i64(2)]); // [1] = T
   const totalScalar = g.op('Squeeze', [total, g.i64(0)]);
-  const seqScalar = g.op('Squeeze', [g.op('Slice', [bs, g.i64(1), g.i64(2)]), g.i64(0)]);
-  const pastLen = g.op('Sub', [totalScalar, seqScalar]);
-  const kIdx = g.op('Range', [g.scalarI64(0), totalScalar, g.scalarI64(1)]); // [T]
-  const qIdx = g.op('Range', [pastLen, totalScalar, g.scalarI64(1)]); // [S] absolute positions
-  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [kIdx, g.i64(0)]), g.op('Unsqueeze', [qIdx, g.i64(1)])]); // [S,T]
-  const padOk = g.op('Unsqueeze', [cast(mask, DType.bool), g.i64(1, 2, 3)]); // [B,1,1,1,T]
-  const allowed = g.op('And', [causal, padOk]); // [B,1,1,S,T]
-  const maskBias = g.op('Where', [allowed, g.scalarF32(0), g.scalarF32(FLOAT32_LOWEST)]);
+  const attend = attention === 'gqa' ? gqaAttention() : plainAttention(attention === 'plain-kq');
+
+  /**
+   * Standard ops with an explicit causal + padding mask from `attention_mask` (any batch, left
+   * padding included). `kq`: scores as K·Qᵀ ([T, D] x [D, G·S] per KV head), so the cache is
+   * read in its stored layout instead of transposing the whole past every step.
+   */
+  function plainAttention(kq: boolean) {
+    const seqScalar = g.op('Squeeze', [g.op('Slice', [bs, g.i64(1), g.i64(2)]), g.i64(0)]);
+    const pastLen = g.op('Sub', [totalScalar, seqScalar]);
+    const kIdx = g.op('Range', [g.scalarI64(0), totalScalar, g.scalarI64(1)]); // [T]
+    const qIdx = g.op('Range', [pastLen, totalScalar, g.scalarI64(1)]); // [S] absolute positions
+    const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [kIdx, g.i64(0)]), g.op('Unsqueeze', [qIdx, g.i64(1)])]); // [S,T]
+    const padOk = g.op('Unsqueeze', [cast(mask, DType.bool), g.i64(1, 2, 3)]); // [B,1,1,1,T]
+    const allowed = g.op('And', [causal, padOk]); // [B,1,1,S,T]
+    const maskBias = g.op('Where', [allowed, g.scalarF32(0), g.scalarF32(FLOAT32_LOWEST)]);
+    return (i: number, q: string, k: string, v: string): string => {
+      const q5 = g.op('Transpose', [g.op('Reshape', [q, shape(bs, [KVH, G, D])])], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,S,D]
+      const k4 = g.op('Transpose', [g.op('Reshape', [k, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] }); // [B,KVH,S,D]
+      const v4 = g.op('Transpose', [g.op('Reshape', [v, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] });
+      const qr = rope(q5, cosQ5, sinQ5);
+      const kr = rope(k4, cosK, sinK);
+      const presentK = `present.${i}.key`;
+      const presentV = `present.${i}.value`;
+      g.nodeWithOutputs('Concat', [past[i]!.key, kr], [presentK], { axis: 2 });
+      g.nodeWithOutputs('Concat', [past[i]!.value, v4], [presentV], { axis: 2 });
+      let scores: string; // [B,KVH,G,S,T]
+      if (kq) {
+        const qT = g.op('Reshape', [g.op('Transpose', [qr], { perm: [0, 1, 4, 2, 3] }), shape(batch, [KVH, D, -1])]); // [B,KVH,D,G*S]
+        const kqT = g.op('MatMul', [presentK, qT]); // [B,KVH,T,G*S]
+        scores = g.op('Reshape', [g.op('Transpose', [kqT], { perm: [0, 1, 3, 2] }), shape(batch, [KVH, G, -1], total)]);
+      } else {
+        const kT = g.op('Transpose', [g.op('Unsqueeze', [presentK, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
+        scores = g.op('MatMul', [qr, kT]);
+      }
+      if (half) scores = cast(scores, DType.float32);
+      let probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 });
+      if (half) probs = cast(probs, DType.float16);
+      const ctx = kq
+        ? g.op('Reshape', [g.op('MatMul', [g.op('Reshape', [probs, shape(batch, [KVH, -1], total)]), presentV]), shape(batch, [KVH, G, -1, D])])
+        : g.op('MatMul', [probs, g.op('Unsqueeze', [presentV, g.i64(2)])]); // [B,KVH,G,S,D]
+      return toRows(g.op('Transpose', [ctx], { perm: [0, 3, 1, 2, 4] }), NH * D); // [B*S, NH*D]
+    };
+  }
+
+  /**
+   * com.microsoft GroupQueryAttention on [B, S, heads·D] rows, RoPE applied before it (from
+   * position_ids, as the plain graph). seqlens_k / total_sequence_length come from
+   * attention_mask as in onnxruntime-genai's model builder. The kernel attends to the first
+   * seqlens_k + 1 cache positions of each row: right padding only, so batch > 1 with left
+   * padding is NOT supported by this graph (batch 1, or rows of equal length).
+   */
+  function gqaAttention() {
+    const seqlensK = cast(g.op('Sub', [g.op('ReduceSum', [mask, g.i64(1)], { keepdims: 0 }), g.scalarI64(1)]), DType.int32); // [B]
+    const totalLen = cast(totalScalar, DType.int32);
+    const cosK4 = g.op('Unsqueeze', [cos, g.i64(2)]); // [B,S,1,D]
+    const sinK4 = g.op('Unsqueeze', [sinSigned, g.i64(2)]);
+    return (i: number, q: string, k: string, v: string): string => {
+      const heads = (x: string, n: number) => g.op('Reshape', [x, shape(bs, [n, D])]); // [B,S,n,D]
+      const flat = (x: string, n: number) => g.op('Reshape', [x, shape(bs, [n * D])]); // [B,S,n*D]
+      const qr = flat(rope(heads(q, NH), cosK4, sinK4), NH);
+      const kr = flat(rope(heads(k, KVH), cosK4, sinK4), KVH);
+      const out = `attn_${i}`;
+      g.nodeWithOutputs(
+        'GroupQueryAttention',
+        [qr, kr, flat(v, KVH), past[i]!.key, past[i]!.value, seqlensK, totalLen],
+        [out, `present.${i}.key`, `present.${i}.value`],
+        { num_heads: NH, kv_num_heads: KVH },
+        { domain: 'com.microsoft' },
+      );
+      return toRows(out, NH * D);
+    };
+  }
 
   // ---- decoder -------------------------------------------------------------------------------
   let h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H); // [B*S, H]
@@ -177,24 +252,9 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
     const q = linear(x, n.q, NH * D, H, n.qBias);
     const k = linear(x, n.k, KVH * D, H, n.kBias);
     const v = linear(x, n.v, KVH * D, H, n.vBias);
-    const q5 = g.op('Transpose', [g.op('Reshape', [q, shape(bs, [KVH, G, D])])], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,S,D]
-    const k4 = g.op('Transpose', [g.op('Reshape', [k, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] }); // [B,KVH,S,D]
-    const v4 = g.op('Transpose', [g.op('Reshape', [v, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] });
-    const qr = rope(q5, cosQ5, sinQ5);
-    const kr = rope(k4, cosK, sinK);
-    const presentK = `present.${i}.key`;
-    const presentV = `present.${i}.value`;
-    g.nodeWithOutputs('Concat', [past[i]!.key, kr], [presentK], { axis: 2 });
-    g.nodeWithOutputs('Concat', [past[i]!.value, v4], [presentV], { axis: 2 });
-    g.output(presentK, ACT, kvDims('total_sequence_length'));
-    g.output(presentV, ACT, kvDims('total_sequence_length'));
-    const kT = g.op('Transpose', [g.op('Unsqueeze', [presentK, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
-    let scores = g.op('MatMul', [qr, kT]); // [B,KVH,G,S,T]
-    if (half) scores = cast(scores, DType.float32);
-    let probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 });
-    if (half) probs = cast(probs, DType.float16);
-    const ctx = g.op('MatMul', [probs, g.op('Unsqueeze', [presentV, g.i64(2)])]); // [B,KVH,G,S,D]
-    const ctxRows = toRows(g.op('Transpose', [ctx], { perm: [0, 3, 1, 2, 4] }), NH * D); // [B*S, NH*D]
+    const ctxRows = attend(i, q, k, v);
+    g.output(`present.${i}.key`, ACT, kvDims('total_sequence_length'));
+    g.output(`present.${i}.value`, ACT, kvDims('total_sequence_length'));
     h = g.op('Add', [h, linear(ctxRows, n.o, H, NH * D)]);
     const y = rmsNorm(h, n.postNorm);
     const gate = linear(y, n.gate, c.intermediateSize, H);
