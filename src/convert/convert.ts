@@ -25,7 +25,7 @@ import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter 
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
 import { ATTENTION_KINDS, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
-import { kBlocks, quantizeQ4Rows } from './quantize.ts';
+import { kBlocks, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
 export const CONVERTER_VERSION = 1;
@@ -214,8 +214,13 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       const rowBytes = info.byteLength / rows;
       const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / rowBytes));
       const scaleBufs = new Map<WeightJob, Float32Array>();
+      const q8Bufs = new Map<WeightJob, Q8Columns>();
       const starts = new Map<WeightJob, { location: string; offset: number; length: number }>();
       for (const { target, job } of pass.jobs) {
+        if (job.kind === 'q8') {
+          q8Bufs.set(job, { bT: new Int8Array(job.N * job.K), scales: new Float32Array(job.N) });
+          continue; // written whole after the pass (its [K, N] layout is a transpose of the rows read)
+        }
         const length =
           job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.N * kBlocks(job.K) * 16;
         if (job.kind === 'q4') scaleBufs.set(job, new Float32Array(job.N * kBlocks(job.K)));
@@ -228,6 +233,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         for (const { target, job } of pass.jobs) {
           if (job.kind === 'float') {
             await target.data.write(job.dtype === 'f16' ? toF16Bytes(block) : bytesOf(block));
+          } else if (job.kind === 'q8') {
+            quantizeQ8Rows(block, n, job.K, { ...q8Bufs.get(job)!, r0 });
           } else {
             const q = quantizeQ4Rows(block, n, job.K, job.scaleDtype === 'f16');
             scaleBufs.get(job)!.set(q.scales, r0 * kBlocks(job.K));
@@ -238,8 +245,20 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         progress({ phase: 'weights', item: pass.source, bytesDone, bytesTotal });
       }
       for (const { target, job } of pass.jobs) {
-        const s = starts.get(job)!;
         const g = target.graph.graph;
+        if (job.kind === 'q8') {
+          const q = q8Bufs.get(job)!;
+          for (const [name, dtype, dims, bytes] of [
+            [job.initB, DType.int8, [job.K, job.N], bytesOf(q.bT)],
+            [job.initScales, DType.float32, [job.N], bytesOf(q.scales)],
+          ] as const) {
+            const at = await target.data.begin(bytes.byteLength);
+            await target.data.write(bytes);
+            g.externalInitializer(name, dtype, dims, at.location, at.offset, bytes.byteLength);
+          }
+          continue;
+        }
+        const s = starts.get(job)!;
         if (job.kind === 'float') {
           g.externalInitializer(job.init, job.dtype === 'f16' ? DType.float16 : DType.float32, job.dims, s.location, s.offset, s.length);
         } else {

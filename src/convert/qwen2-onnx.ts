@@ -19,6 +19,11 @@
 //          cast to float32 for the mask and softmax (Qwen2's large q/k biases make fp16 softmax
 //          inputs risky), RoPE angles are computed in float32, RMSNorm accumulates in float32
 //          (SimplifiedLayerNormalization stash_type=1).
+//   q8     float32 activations/cache/logits; Linear weights (and lm_head) int8, symmetric per output
+//          channel, run as DynamicQuantizeLinear + MatMulInteger (uint8 activations x int8 weights,
+//          int32 accumulation) and a float rescale: the layout onnxruntime.quantization's
+//          quantize_dynamic writes (model_quantized.onnx), which ORT's WASM backend runs ~100x
+//          faster than MatMulNBits (tools/wasm-probe.ts). Embedding table float32.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -33,11 +38,11 @@ import { f32ToF16Bits } from './half.ts';
 import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
 import { Q4_BLOCK, kBlocks } from './quantize.ts';
 
-export type GraphDtype = 'fp32' | 'q4' | 'q4f16';
-export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'q4', 'q4f16'];
+export type GraphDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
+export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'q4', 'q4f16', 'q8'];
 
-/** The file name transformers.js looks for (DEFAULT_DTYPE_SUFFIX_MAPPING). */
-export const onnxFileName = (d: GraphDtype): string => (d === 'fp32' ? 'model.onnx' : `model_${d}.onnx`);
+/** The file name transformers.js looks for (DEFAULT_DTYPE_SUFFIX_MAPPING: q8 is "_quantized"). */
+export const onnxFileName = (d: GraphDtype): string => (d === 'fp32' ? 'model.onnx' : d === 'q8' ? 'model_quantized.onnx' : `model_${d}.onnx`);
 
 export type WeightJob =
   | {
@@ -55,6 +60,16 @@ export type WeightJob =
       /** [N, k_blocks] (the shape docs/ContribOperators.md gives; the bytes equal the older [N * k_blocks]) */
       readonly initScales: string;
       readonly scaleDtype: 'f32' | 'f16';
+      readonly N: number;
+      readonly K: number;
+    }
+  | {
+      readonly kind: 'q8';
+      readonly source: string;
+      /** int8 [K, N]: the checkpoint's W [N, K] transposed, as MatMulInteger's B */
+      readonly initB: string;
+      /** float32 [N], one scale per output channel */
+      readonly initScales: string;
       readonly N: number;
       readonly K: number;
     };
@@ -122,7 +137,20 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: At
 
   // ---- Linear --------------------------------------------------------------------------------
   /** y = x W^T (+ b) with x [rows, K] (or [..., K] for q4), W [N, K] from the checkpoint. */
+  const dynq = new Map<string, string[]>(); // x -> DynamicQuantizeLinear outputs, shared by q/k/v and gate/up
   const linear = (x: string, source: string, N: number, K: number, bias?: string): string => {
+    if (dtype === 'q8') {
+      const key = `q8|${source}`;
+      if (!declared.has(key)) {
+        weights.push({ kind: 'q8', source, initB: `${source}_Q8`, initScales: `${source}_scale`, N, K });
+        declared.set(key, `${source}_Q8`);
+      }
+      let xq = dynq.get(x);
+      if (!xq) dynq.set(x, (xq = g.opN('DynamicQuantizeLinear', [x], {}, { outputs: 3 })));
+      const acc = g.op('MatMulInteger', [xq[0]!, `${source}_Q8`, xq[2]!]);
+      const y = g.op('Mul', [cast(acc, DType.float32), g.op('Mul', [xq[1]!, `${source}_scale`])]);
+      return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
+    }
     if (!quant) {
       const w = floatWeight(source, [N, K]);
       const inputs = [x, w];
@@ -268,7 +296,7 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: At
   const kept = g.op('Slice', [hn, start, g.i64(2 ** 62), g.i64(1)]);
   const headSource = c.tieWordEmbeddings ? qwen2Names.embed : qwen2Names.lmHead;
   let logits: string;
-  if (quant) logits = linear(kept, headSource, V, H);
+  if (dtype === 'q4' || dtype === 'q4f16') logits = linear(kept, headSource, V, H);
   else logits = g.op('Reshape', [linear(toRows(kept, H), headSource, V, H), shape(batch, [-1, V])]);
   g.nodeWithOutputs('Identity', [logits], ['logits']);
   g.output('logits', ACT, ['batch_size', 'sequence_length', V]);

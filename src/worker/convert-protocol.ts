@@ -3,7 +3,7 @@
 // side can use an identical copy (src/state/convert-messages.ts; test/convert-protocol.test.ts
 // fails the type check when the two differ) until tsconfig.app.json lists this file.
 
-export type ConvertDtype = 'fp32' | 'q4' | 'q4f16';
+export type ConvertDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
 
 /** One file the user picked (<input type=file multiple> or a directory picker). */
 export interface PickedFile {

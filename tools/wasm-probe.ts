@@ -1,0 +1,120 @@
+// Weights-format probe for CPU in the browser: one Linear layer (x[1, K] · Wᵀ, W [N, K]) in each
+// format the converter could write, run by onnxruntime-web's WASM backend (in Node) and by
+// onnxruntime-node at the same thread count, side by side in one run.
+//
+//   npx tsx tools/wasm-probe.ts [--threads 1,2] [--reps 15] [--shapes 8960x1536,1536x8960]
+//
+// Formats: fp32 MatMul; q4 MatMulNBits (block 32, accuracy_level 0 and 4); q8 MatMulNBits (bits 8);
+// int8 DynamicQuantizeLinear + MatMulInteger (per-output-channel symmetric int8 scales) — the
+// pattern onnxruntime.quantization.quantize_dynamic writes (model_quantized.onnx).
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { DType, GraphBuilder, tensor } from '../src/convert/onnx-builder.ts';
+import { kBlocks, quantizeQ4Rows, quantizeQ8Blocks, quantizeQ8Rows } from '../src/convert/quantize.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const THREADS = opt('threads', '1,2').split(',').map(Number);
+const REPS = Number(opt('reps', '15'));
+const SHAPES = opt('shapes', '8960x1536,1536x8960').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const FORMATS = opt('formats', 'fp32,q4,q4-acc4,q8nbits,int8,int8-nk').split(',');
+
+function weights(N: number, K: number) {
+  const w = new Float32Array(N * K);
+  let s = 1;
+  for (let i = 0; i < w.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    w[i] = ((s / 2 ** 32) * 2 - 1) / Math.sqrt(K);
+  }
+  return w;
+}
+
+function model(format: string, N: number, K: number, w: Float32Array): Uint8Array {
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', DType.float32, [1, K]);
+  let y: string;
+  if (format === 'fp32') {
+    const wt = new Float32Array(K * N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wt[k * N + n] = w[n * K + k]!;
+    y = g.op('MatMul', [x, g.constant(tensor.f32(wt, [K, N]))]);
+  } else if (format === 'q4' || format === 'q4-acc4') {
+    const q = quantizeQ4Rows(w, N, K, false);
+    const b = g.constant({ dtype: DType.uint8, dims: [N, kBlocks(K), 16], raw: q.b });
+    const sc = g.constant(tensor.f32(q.scales, [N, kBlocks(K)]));
+    y = g.op('MatMulNBits', [x, b, sc], { K, N, bits: 4, block_size: 32, ...(format === 'q4-acc4' ? { accuracy_level: 4 } : {}) }, { domain: 'com.microsoft' });
+  } else if (format === 'q8nbits') {
+    const q = quantizeQ8Blocks(w, N, K);
+    const b = g.constant({ dtype: DType.uint8, dims: [N, kBlocks(K), 32], raw: q.b });
+    const sc = g.constant(tensor.f32(q.scales, [N, kBlocks(K)]));
+    y = g.op('MatMulNBits', [x, b, sc], { K, N, bits: 8, block_size: 32, accuracy_level: 4 }, { domain: 'com.microsoft' });
+  } else if (format === 'int8') {
+    const q = quantizeQ8Rows(w, N, K);
+    const [xq, xs, xz] = g.opN('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
+    const acc = g.op('MatMulInteger', [xq!, g.constant({ dtype: DType.int8, dims: [K, N], raw: new Uint8Array(q.bT.buffer) }), xz!]);
+    y = g.op('Mul', [g.op('Cast', [acc], { to: DType.float32 }), g.op('Mul', [xs!, g.constant(tensor.f32(q.scales, [N]))])]);
+  } else if (format === 'int8-nk') {
+    // Weights kept in the checkpoint's [N, K] row layout (streamable): y = (W_u8 - 128) · xqᵀ.
+    const q = quantizeQ8Rows(w, N, K);
+    const a = new Uint8Array(N * K);
+    const i8 = q.bT;
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) a[n * K + k] = i8[k * N + n]! + 128;
+    const [xq, xs, xz] = g.opN('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
+    const xT = g.op('Transpose', [xq!], { perm: [1, 0] }); // [K, S]
+    const acc = g.op('MatMulInteger', [g.constant({ dtype: DType.uint8, dims: [N, K], raw: a }), xT, g.constant({ dtype: DType.uint8, dims: [], raw: new Uint8Array([128]) }), xz!]); // [N, S]
+    const yT = g.op('Mul', [g.op('Cast', [acc], { to: DType.float32 }), g.op('Mul', [xs!, g.constant(tensor.f32(q.scales, [N, 1]))])]);
+    y = g.op('Transpose', [yT], { perm: [1, 0] });
+  } else throw new Error(`unknown format ${format}`);
+  g.nodeWithOutputs('Identity', [y], ['y']);
+  g.output('y', DType.float32, [1, N]);
+  return g.toBytes(17);
+}
+
+
+type AnySession = { run(feeds: Record<string, unknown>): Promise<unknown>; release(): Promise<void> };
+
+async function time(session: AnySession, feeds: Record<string, unknown>): Promise<number> {
+  const out: number[] = [];
+  for (let r = 0; r < REPS + 3; r++) {
+    const t0 = performance.now();
+    await session.run(feeds);
+    if (r >= 3) out.push(performance.now() - t0);
+  }
+  // Under load noise only adds time: the minimum is the closest to the op's own cost.
+  return Math.min(...out);
+}
+
+async function main() {
+  ortWeb.env.wasm.numThreads = Math.max(...THREADS);
+  const rows: string[] = ['shape\tformat\tthreads\tnode ms\twasm ms\twasm/node'];
+  for (const [N, K] of SHAPES) {
+    const w = weights(N, K);
+    for (const format of FORMATS) {
+      const bytes = model(format, N, K, w);
+      for (const threads of THREADS) {
+        const xData = Float32Array.from({ length: K }, (_, i) => Math.sin(i));
+        const sNode = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+        ortWeb.env.wasm.numThreads = threads;
+        let wasmMs = NaN;
+        try {
+          const sWeb = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], intraOpNumThreads: threads });
+          wasmMs = await time(sWeb as unknown as AnySession, { x: new ortWeb.Tensor('float32', xData, [1, K]) });
+          await sWeb.release();
+        } catch (e) {
+          console.error(`wasm ${format}: ${(e as Error).message.slice(0, 200)}`);
+        }
+        const nodeMs = await time(sNode as unknown as AnySession, { x: new ortNode.Tensor('float32', xData, [1, K]) });
+        await sNode.release();
+        const row = `${N}x${K}\t${format}\t${threads}\t${nodeMs.toFixed(2)}\t${wasmMs.toFixed(2)}\t${(wasmMs / nodeMs).toFixed(1)}`;
+        console.error(row);
+        rows.push(row);
+      }
+    }
+  }
+  console.log(rows.join('\n'));
+}
+
+await main();
+process.exit(0);
