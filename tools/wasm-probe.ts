@@ -3,6 +3,8 @@
 // onnxruntime-node at the same thread count, side by side in one run.
 //
 //   npx tsx tools/wasm-probe.ts [--threads 1,2] [--reps 15] [--shapes 8960x1536,1536x8960]
+//   npx tsx tools/wasm-probe.ts --model <converted folder> [--dtypes q4,q8] [--positions 128]
+//     (whole decode steps of a converted model, one token on a random past of P positions)
 //
 // Formats: fp32 MatMul; q4 MatMulNBits (block 32, accuracy_level 0 and 4); q8 MatMulNBits (bits 8);
 // int8 DynamicQuantizeLinear + MatMulInteger (per-output-channel symmetric int8 scales) — the
@@ -86,6 +88,51 @@ async function time(session: AnySession, feeds: Record<string, unknown>): Promis
   return Math.min(...out);
 }
 
+async function modelMain(dir: string) {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { onnxFileName } = await import('../src/convert/qwen2-onnx.ts');
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, number>;
+  const L = config.num_hidden_layers!;
+  const KVH = config.num_key_value_heads!;
+  const D = config.head_dim ?? config.hidden_size! / config.num_attention_heads!;
+  const rows: string[] = ['dtype\tP\tthreads\tnode ms\twasm ms\twasm/node'];
+  for (const dtype of opt('dtypes', 'q4,q8').split(',') as ('q4' | 'q8')[]) {
+    const file = onnxFileName(dtype);
+    const bytes = await readFile(join(dir, 'onnx', file));
+    const externalData = await Promise.all(
+      (await readdir(join(dir, 'onnx'))).filter((f) => f.startsWith(`${file}_data`)).map(async (f) => ({ path: f, data: new Uint8Array(await readFile(join(dir, 'onnx', f))) })),
+    );
+    for (const P of opt('positions', '128').split(',').map(Number)) {
+      const feeds = <T>(Tensor: new (t: 'int64' | 'float32', d: BigInt64Array | Float32Array, dims: number[]) => T) => {
+        const f: Record<string, T> = {
+          input_ids: new Tensor('int64', BigInt64Array.from([42n]), [1, 1]),
+          attention_mask: new Tensor('int64', new BigInt64Array(P + 1).fill(1n), [1, P + 1]),
+          position_ids: new Tensor('int64', BigInt64Array.from([BigInt(P)]), [1, 1]),
+          num_logits_to_keep: new Tensor('int64', BigInt64Array.from([1n]), []),
+        };
+        for (let i = 0; i < L; i++) {
+          for (const k of ['key', 'value']) f[`past_key_values.${i}.${k}`] = new Tensor('float32', new Float32Array(KVH * P * D).fill(0.01), [1, KVH, P, D]);
+        }
+        return f;
+      };
+      for (const threads of THREADS) {
+        const sNode = await ortNode.InferenceSession.create(join(dir, 'onnx', file), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+        const nodeMs = await time(sNode as unknown as AnySession, feeds(ortNode.Tensor));
+        await sNode.release();
+        ortWeb.env.wasm.numThreads = threads;
+        const sWeb = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], externalData });
+        const wasmMs = await time(sWeb as unknown as AnySession, feeds(ortWeb.Tensor));
+        await sWeb.release();
+        const row = `${dtype}\t${P}\t${threads}\t${nodeMs.toFixed(1)}\t${wasmMs.toFixed(1)}\t${(wasmMs / nodeMs).toFixed(1)}`;
+        console.error(row);
+        rows.push(row);
+      }
+    }
+  }
+  console.log(rows.join('\n'));
+}
+
 async function main() {
   ortWeb.env.wasm.numThreads = Math.max(...THREADS);
   const rows: string[] = ['shape\tformat\tthreads\tnode ms\twasm ms\twasm/node'];
@@ -116,5 +163,6 @@ async function main() {
   console.log(rows.join('\n'));
 }
 
-await main();
+const modelDir = args.includes('--model') ? opt('model', '') : null;
+await (modelDir ? modelMain(modelDir) : main());
 process.exit(0);
