@@ -9,7 +9,7 @@ import { convertQwen2, verifyConversion, type ConvertOptions } from '../src/conv
 import { f16BitsToF32, roundToF16 } from '../src/convert/half.ts';
 import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.ts';
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
-import { ATTENTION_KINDS, onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { ATTENTION_KINDS, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
 import { dequantizeQ4Rows, dequantizeQ8, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
@@ -249,25 +249,26 @@ describe('convert + onnxruntime-node vs reference', () => {
     console.log(results.join('\n'));
   });
 
-  it('batch of 2 with left padding matches independent reference runs', async () => {
+  /** Rows a and b (b left-padded to a's length) prefilled together, then one cached step each. */
+  async function batchOfTwo(attention: AttentionKind, a: readonly number[], b: readonly number[]): Promise<number> {
     const ck = makeTinyQwen2(SHAPES.untiedGqa!);
-    const { dir } = await convertToFolder('fp32-batch', ck, { dtypes: ['fp32'] });
+    const { dir } = await convertToFolder(`fp32-batch-${attention}-${b.length}`, ck, { dtypes: ['fp32'], attention });
     const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'));
     const c = ck.config;
-    const a = [9, 8, 7, 6, 5];
-    const b = [20, 21, 22];
-    const mask = [1, 1, 1, 1, 1, 0, 0, 1, 1, 1];
+    const S = a.length;
+    const pad = S - b.length;
+    const mask = [...a.map(() => 1), ...Array(pad).fill(0), ...b.map(() => 1)];
     // transformers.js / HF positions: cumsum(mask) - 1, padding positions set to 1.
-    const pos = [0, 1, 2, 3, 4, 1, 1, 0, 1, 2];
+    const pos = [...a.map((_, i) => i), ...Array(pad).fill(1), ...b.map((_, i) => i)];
     const empty = Object.fromEntries(
       Array.from({ length: c.numLayers }, (_, i) =>
         ['key', 'value'].map((k) => [`past_key_values.${i}.${k}`, new ort.Tensor('float32', new Float32Array(0), [2, c.numKvHeads, 0, c.headDim])]),
       ).flat(),
     );
     const out = await session.run({
-      input_ids: i64([...a, 0, 0, ...b], [2, 5]),
-      attention_mask: i64(mask, [2, 5]),
-      position_ids: i64(pos, [2, 5]),
+      input_ids: i64([...a, ...Array(pad).fill(0), ...b], [2, S]),
+      attention_mask: i64(mask, [2, S]),
+      position_ids: i64(pos, [2, S]),
       num_logits_to_keep: i64([0], []),
       ...empty,
     });
@@ -276,23 +277,39 @@ describe('convert + onnxruntime-node vs reference', () => {
     const refA = new Qwen2Reference(c, (n) => ck.weights.get(n)!);
     const refB = new Qwen2Reference(c, (n) => ck.weights.get(n)!);
     const logits = out.logits!.data as Float32Array;
-    let err = Math.max(maxAbsDiff(rows(logits, 0, 5), refA.forward(a)), maxAbsDiff(rows(logits, 7, 3), refB.forward(b)));
+    let err = Math.max(maxAbsDiff(rows(logits, 0, S), refA.forward(a)), maxAbsDiff(rows(logits, S + pad, b.length), refB.forward(b)));
     // One cached decode step for both rows.
     const past = Object.fromEntries(
       Array.from({ length: c.numLayers }, (_, i) => ['key', 'value'].map((k) => [`past_key_values.${i}.${k}`, out[`present.${i}.${k}`]!])).flat(),
     );
     const out2 = await session.run({
       input_ids: i64([1, 2], [2, 1]),
-      attention_mask: i64([...mask.slice(0, 5), 1, ...mask.slice(5), 1], [2, 6]),
-      position_ids: i64([5, 3], [2, 1]),
+      attention_mask: i64([...mask.slice(0, S), 1, ...mask.slice(S), 1], [2, S + 1]),
+      position_ids: i64([S, b.length], [2, 1]),
       num_logits_to_keep: i64([0], []),
       ...past,
     });
     const l2 = out2.logits!.data as Float32Array;
     err = Math.max(err, maxAbsDiff(rows(l2, 0, 1), refA.forward([1])), maxAbsDiff(rows(l2, 1, 1), refB.forward([2])));
-    console.log(`fp32 batch 2 (left padding): max |Δlogit| = ${err.toExponential(2)}`);
-    expect(err).toBeLessThan(1e-4);
     await session.release();
+    return err;
+  }
+
+  for (const attention of ['plain', 'plain-kq'] as const) {
+    it(`batch of 2 with left padding matches independent reference runs (${attention} attention)`, async () => {
+      const err = await batchOfTwo(attention, [9, 8, 7, 6, 5], [20, 21, 22]);
+      console.log(`fp32 ${attention} batch 2 (left padding): max |Δlogit| = ${err.toExponential(2)}`);
+      expect(err).toBeLessThan(1e-4);
+    });
+  }
+
+  it('gqa attention: batch of 2 rows of equal length matches independent reference runs', async () => {
+    // GroupQueryAttention attends to the first seqlens_k + 1 cache positions of each row (right
+    // padding), so left-padded rows are not supported: sweeps with rows of different lengths need
+    // a plain graph.
+    const err = await batchOfTwo('gqa', [9, 8, 7, 6, 5], [20, 21, 22, 23, 24]);
+    console.log(`fp32 gqa batch 2 (equal lengths): max |Δlogit| = ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
   });
 
   it('streams in bounded reads and splits external data into <file>_data, <file>_data_1, ...', async () => {
