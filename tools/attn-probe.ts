@@ -8,7 +8,9 @@
 // 8960) with a few layers is written and converted once per attention kind under
 // .cache/attn-probe/. Each step feeds one token on top of a random past of P positions (the cost
 // of a step does not depend on the cache's values), interleaving the graphs so that machine
-// noise hits them alike; the figure is the median of `reps` steps.
+// noise hits them alike. Figures: the process CPU time of a step (user + system, all threads:
+// with --threads 1 it is the step's own work, not the time spent waiting for a core on a loaded
+// machine), minimum over `reps` steps; and the wall time (minimum and median).
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -32,7 +34,8 @@ const DTYPES = opt('dtypes', 'q4').split(',') as GraphDtype[];
 const PROFILE = args.includes('--profile');
 const SHARED = args.includes('--shared');
 const SPIN = args.includes('--spin');
-const ARENA = !args.includes('--no-arena'); // also GQA with present bound to the past buffer
+const ARENA = !args.includes('--no-arena');
+const KV16 = args.includes('--kv16'); // float16 KV cache under float32 activations // also GQA with present bound to the past buffer
 
 const root = join('.cache', 'attn-probe');
 const ckDir = join(root, `ckpt-L${LAYERS}-V${VOCAB}`);
@@ -48,10 +51,10 @@ async function checkpoint() {
 }
 
 async function converted(kind: AttentionKind): Promise<string> {
-  const dir = join(root, `${kind}-L${LAYERS}-V${VOCAB}-${DTYPES.join('+')}`);
+  const dir = join(root, `${kind}-L${LAYERS}-V${VOCAB}-${DTYPES.join('+')}${KV16 ? '-kv16' : ''}`);
   if (!(await exists(join(dir, 'config.json')))) {
     const t0 = Date.now();
-    await convertQwen2(nodeSource(ckDir), nodeWriter(dir), { dtypes: DTYPES, attention: kind });
+    await convertQwen2(nodeSource(ckDir), nodeWriter(dir), { dtypes: DTYPES, attention: kind, kvCache: KV16 ? 'float16' : 'float32' });
     console.error(`converted ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return dir;
@@ -88,8 +91,9 @@ function stepFeeds(s: Subject, P: number, past: Record<string, ort.Tensor>) {
   };
 }
 
-async function step(s: Subject, P: number, past: Record<string, ort.Tensor>): Promise<number> {
+async function step(s: Subject, P: number, past: Record<string, ort.Tensor>): Promise<{ wall: number; cpu: number }> {
   const feeds = stepFeeds(s, P, past);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (s.shared) {
     // present.i.* written into the past buffers themselves (capacity > P): no copy of the past.
@@ -99,7 +103,9 @@ async function step(s: Subject, P: number, past: Record<string, ort.Tensor>): Pr
   } else {
     await s.session.run(feeds);
   }
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
@@ -124,39 +130,42 @@ async function main() {
           extra: { session: { intra_op: { allow_spinning: SPIN ? '1' : '0' } } },
           profileFilePrefix: join(root, `profile-${kind}-${dtype}-t${threads}`),
         });
-        subjects.push({ label: `${kind} ${dtype}`, session, half: dtype === 'q4f16', shared: false });
+        subjects.push({ label: `${kind} ${dtype}`, session, half: dtype === 'q4f16' || KV16, shared: false });
         if (SHARED && kind === 'gqa') {
           const s2 = await ort.InferenceSession.create(join(dir, 'onnx', onnxFileName(dtype)), {
             intraOpNumThreads: threads,
             interOpNumThreads: 1,
             extra: { session: { intra_op: { allow_spinning: SPIN ? '1' : '0' } } },
           });
-          subjects.push({ label: `gqa-shared ${dtype}`, session: s2, half: dtype === 'q4f16', shared: true });
+          subjects.push({ label: `gqa-shared ${dtype}`, session: s2, half: dtype === 'q4f16' || KV16, shared: true });
         }
       }
     }
     for (const P of LENGTHS) {
       const pasts = new Map(subjects.map((s) => [s, pastFeeds(P, s.half, s.shared ? P + 64 : P)]));
       const times = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
+      const cpus = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
       for (let r = 0; r < REPS + 2; r++) {
         for (const s of subjects) {
-          const ms = await step(s, P, pasts.get(s)!);
-          if (r >= 2) times.get(s)!.push(ms);
+          const { wall, cpu } = await step(s, P, pasts.get(s)!);
+          if (r >= 2) times.get(s)!.push(wall);
+          if (r >= 2) cpus.get(s)!.push(cpu);
         }
       }
       for (const s of subjects) {
         const key = `${s.label} t${threads}`;
-        (table[key] ??= {})[P] = best(times.get(s)!);
-        (table[`${key} median`] ??= {})[P] = median(times.get(s)!);
+        (table[`${key} cpu`] ??= {})[P] = best(cpus.get(s)!);
+        (table[`${key} wall`] ??= {})[P] = best(times.get(s)!);
+        (table[`${key} wall median`] ??= {})[P] = median(times.get(s)!);
       }
-      console.error(`t${threads} P=${P}: ` + subjects.map((s) => `${s.label} ${best(times.get(s)!).toFixed(1)}/${median(times.get(s)!).toFixed(1)}`).join(' | '));
+      console.error(`t${threads} P=${P} cpu/wall/median: ` + subjects.map((s) => `${s.label} ${best(cpus.get(s)!).toFixed(1)}/${best(times.get(s)!).toFixed(1)}/${median(times.get(s)!).toFixed(1)}`).join(' | '));
     }
     if (PROFILE) {
       for (const s of subjects) if (!s.shared) await s.session.endProfiling();
     }
     for (const s of subjects) await s.session.release();
   }
-  console.log(`\nms per decode step (min and median of ${REPS}), ${LAYERS} layers E1 width, vocab ${VOCAB}; ratio = speed at P / speed at ${LENGTHS[0]}`);
+  console.log(`\nms per decode step (cpu = min process CPU time, wall = min and median wall time, of ${REPS}), ${LAYERS} layers E1 width, vocab ${VOCAB}; ratio = speed at P / speed at ${LENGTHS[0]}`);
   console.log(['graph', ...LENGTHS.map((p) => `P=${p}`), ...LENGTHS.slice(1).map((p) => `x@${p}`)].join('\t'));
   for (const [key, row] of Object.entries(table)) {
     const base = row[LENGTHS[0]!]!;

@@ -58,6 +58,8 @@ export interface ConvertOptions {
   readonly maxDataFileBytes?: number;
   /** Attention graph (default 'plain'); see AttentionKind in qwen2-onnx.ts. */
   readonly attention?: string;
+  /** KV cache type for the float32-activation dtypes (default 'float32'; q4f16 is always float16). */
+  readonly kvCache?: string;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -157,6 +159,8 @@ interface Target {
 export async function convertQwen2(src: FileSource, out: OutputWriter, options: ConvertOptions = {}): Promise<ConvertResult> {
   const dtypes = parseDtypes(options.dtypes);
   const attention = parseAttention(options.attention);
+  const kvCache = options.kvCache ?? 'float32';
+  if (kvCache !== 'float32' && kvCache !== 'float16') throw new ConvertError(`unsupported KV cache type "${kvCache}" (supported: float32, float16)`);
   const chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   const maxDataFileBytes = options.maxDataFileBytes ?? 1024 * 1024 * 1024;
   const progress = options.onProgress ?? (() => {});
@@ -180,7 +184,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d, attention),
+      graph: buildQwen2Graph(config, d, { attention, kvCache }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -313,7 +317,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       'transformers.js_config': {
         ...jsConfig,
         use_external_data_format: chunks,
-        kv_cache_dtype: { q4f16: 'float16', fp16: 'float16' },
+        // transformers.js makes its first (empty) cache of this type per dtype.
+        kv_cache_dtype: { q4f16: 'float16', fp16: 'float16', ...(kvCache === 'float16' ? Object.fromEntries(dtypes.map((d) => [d, 'float16'])) : {}) },
       },
     };
     const configText = JSON.stringify(outConfig, null, 2);
@@ -322,6 +327,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       version: CONVERTER_VERSION,
       dtypes,
       attention,
+      kvCache,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -93,10 +93,28 @@ const FLOAT32_LOWEST = -3.4028234663852886e38;
 export type AttentionKind = 'plain' | 'plain-kq' | 'gqa';
 export const ATTENTION_KINDS: readonly AttentionKind[] = ['plain', 'plain-kq', 'gqa'];
 
-export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: AttentionKind = 'plain'): Qwen2Graph {
+/**
+ * The KV cache's element type. 'float16' with float32 activations (q4, q8, fp32) halves the bytes
+ * every step copies (present = past + new, then out of the runtime): new keys/values are cast to
+ * float16 before they join the cache and the cache is cast back to float32 for attention. q4f16
+ * always has a float16 cache.
+ */
+export type KvCacheType = 'float32' | 'float16';
+
+export interface GraphOptions {
+  readonly attention?: AttentionKind;
+  readonly kvCache?: KvCacheType;
+}
+
+export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: GraphOptions = {}): Qwen2Graph {
+  const attention = options.attention ?? 'plain';
   const g = new GraphBuilder(`qwen2_${dtype}`);
   const half = dtype === 'q4f16';
   const ACT = half ? DType.float16 : DType.float32;
+  const KV = half || options.kvCache === 'float16' ? DType.float16 : DType.float32;
+  /** activations -> cache type, and back */
+  const toKv = (x: string) => (KV === ACT ? x : g.op('Cast', [x], { to: KV }));
+  const fromKv = (x: string) => (KV === ACT ? x : g.op('Cast', [x], { to: ACT }));
   const wdt: 'f32' | 'f16' = half ? 'f16' : 'f32';
   const quant = dtype !== 'fp32';
   const { hiddenSize: H, headDim: D, numHeads: NH, numKvHeads: KVH, vocabSize: V } = c;
@@ -123,8 +141,8 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: At
   const mask = g.input('attention_mask', DType.int64, ['batch_size', 'total_sequence_length']);
   const positionIds = g.input('position_ids', DType.int64, ['batch_size', 'sequence_length']);
   const past = Array.from({ length: c.numLayers }, (_, i) => ({
-    key: g.input(`past_key_values.${i}.key`, ACT, kvDims('past_sequence_length')),
-    value: g.input(`past_key_values.${i}.value`, ACT, kvDims('past_sequence_length')),
+    key: g.input(`past_key_values.${i}.key`, KV, kvDims('past_sequence_length')),
+    value: g.input(`past_key_values.${i}.value`, KV, kvDims('past_sequence_length')),
   }));
   const keep = g.input('num_logits_to_keep', DType.int64, []);
 
@@ -222,23 +240,25 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: At
       const kr = rope(k4, cosK, sinK);
       const presentK = `present.${i}.key`;
       const presentV = `present.${i}.value`;
-      g.nodeWithOutputs('Concat', [past[i]!.key, kr], [presentK], { axis: 2 });
-      g.nodeWithOutputs('Concat', [past[i]!.value, v4], [presentV], { axis: 2 });
+      g.nodeWithOutputs('Concat', [past[i]!.key, toKv(kr)], [presentK], { axis: 2 });
+      g.nodeWithOutputs('Concat', [past[i]!.value, toKv(v4)], [presentV], { axis: 2 });
+      const keys = fromKv(presentK);
+      const values = fromKv(presentV);
       let scores: string; // [B,KVH,G,S,T]
       if (kq) {
         const qT = g.op('Reshape', [g.op('Transpose', [qr], { perm: [0, 1, 4, 2, 3] }), shape(batch, [KVH, D, -1])]); // [B,KVH,D,G*S]
-        const kqT = g.op('MatMul', [presentK, qT]); // [B,KVH,T,G*S]
+        const kqT = g.op('MatMul', [keys, qT]); // [B,KVH,T,G*S]
         scores = g.op('Reshape', [g.op('Transpose', [kqT], { perm: [0, 1, 3, 2] }), shape(batch, [KVH, G, -1], total)]);
       } else {
-        const kT = g.op('Transpose', [g.op('Unsqueeze', [presentK, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
+        const kT = g.op('Transpose', [g.op('Unsqueeze', [keys, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
         scores = g.op('MatMul', [qr, kT]);
       }
       if (half) scores = cast(scores, DType.float32);
       let probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 });
       if (half) probs = cast(probs, DType.float16);
       const ctx = kq
-        ? g.op('Reshape', [g.op('MatMul', [g.op('Reshape', [probs, shape(batch, [KVH, -1], total)]), presentV]), shape(batch, [KVH, G, -1, D])])
-        : g.op('MatMul', [probs, g.op('Unsqueeze', [presentV, g.i64(2)])]); // [B,KVH,G,S,D]
+        ? g.op('Reshape', [g.op('MatMul', [g.op('Reshape', [probs, shape(batch, [KVH, -1], total)]), values]), shape(batch, [KVH, G, -1, D])])
+        : g.op('MatMul', [probs, g.op('Unsqueeze', [values, g.i64(2)])]); // [B,KVH,G,S,D]
       return toRows(g.op('Transpose', [ctx], { perm: [0, 3, 1, 2, 4] }), NH * D); // [B*S, NH*D]
     };
   }
@@ -261,14 +281,15 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: At
       const qr = flat(rope(heads(q, NH), cosK4, sinK4), NH);
       const kr = flat(rope(heads(k, KVH), cosK4, sinK4), KVH);
       const out = `attn_${i}`;
+      // GroupQueryAttention takes one element type for q, k, v and the cache: the cache's.
       g.nodeWithOutputs(
         'GroupQueryAttention',
-        [qr, kr, flat(v, KVH), past[i]!.key, past[i]!.value, seqlensK, totalLen],
+        [toKv(qr), toKv(kr), toKv(flat(v, KVH)), past[i]!.key, past[i]!.value, seqlensK, totalLen],
         [out, `present.${i}.key`, `present.${i}.value`],
         { num_heads: NH, kv_num_heads: KVH },
         { domain: 'com.microsoft' },
       );
-      return toRows(out, NH * D);
+      return toRows(fromKv(out), NH * D);
     };
   }
 
@@ -281,8 +302,8 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, attention: At
     const k = linear(x, n.k, KVH * D, H, n.kBias);
     const v = linear(x, n.v, KVH * D, H, n.vBias);
     const ctxRows = attend(i, q, k, v);
-    g.output(`present.${i}.key`, ACT, kvDims('total_sequence_length'));
-    g.output(`present.${i}.value`, ACT, kvDims('total_sequence_length'));
+    g.output(`present.${i}.key`, KV, kvDims('total_sequence_length'));
+    g.output(`present.${i}.value`, KV, kvDims('total_sequence_length'));
     h = g.op('Add', [h, linear(ctxRows, n.o, H, NH * D)]);
     const y = rmsNorm(h, n.postNorm);
     const gate = linear(y, n.gate, c.intermediateSize, H);
