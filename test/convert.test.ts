@@ -447,8 +447,12 @@ describe('bad inputs and partial output', () => {
     await expect(convertQwen2(memorySource(llama), w)).rejects.toThrow(/unsupported architecture \["LlamaForCausalLM"\].*only Qwen2ForCausalLM/);
     expect(w.files.size).toBe(0);
     await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { dtypes: ['fp16'] })).rejects.toThrow(
-      /unsupported dtype "fp16" \(supported: fp32, q4, q4f16\)/,
+      /unsupported dtype "fp16" \(supported: fp32, q4, q4f16, q8\)/,
     );
+    await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { attention: 'flash' })).rejects.toThrow(
+      /unsupported attention "flash" \(supported: plain, plain-kq, gqa\)/,
+    );
+    await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { kvCache: 'int8' })).rejects.toThrow(/unsupported KV cache type "int8"/);
     const untiedNoHead = new Map(ck.files).set(
       'config.json',
       new TextEncoder().encode(JSON.stringify({ ...ck.rawConfig, num_hidden_layers: 3 })),

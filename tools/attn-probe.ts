@@ -3,6 +3,8 @@
 // `npm run bench` (that is bench/); this is the measurement behind the converter's choice.
 //
 //   npx tsx tools/attn-probe.ts [--layers 4] [--vocab 4096] [--threads 2,1] [--reps 6] [--profile]
+//     [--kinds plain,plain+kv16,plain-kq,gqa] [--dtypes q4,q4f16,q8] [--lengths 128,1024,2048,4096]
+//   (a kind "<attention>+kv16" is that graph with a float16 KV cache under float32 activations)
 //
 // An E1-width random checkpoint (hidden 1536, 12 heads, 2 KV heads, head_dim 128, intermediate
 // 8960) with a few layers is written and converted once per attention kind under
@@ -29,13 +31,13 @@ const VOCAB = Number(opt('vocab', '4096'));
 const THREADS = opt('threads', '2,1').split(',').map(Number);
 const REPS = Number(opt('reps', '6'));
 const LENGTHS = opt('lengths', '128,1024,2048,4096').split(',').map(Number);
-const KINDS = opt('kinds', ATTENTION_KINDS.join(',')).split(',') as AttentionKind[];
+const KINDS = opt('kinds', ATTENTION_KINDS.join(',')).split(',');
 const DTYPES = opt('dtypes', 'q4').split(',') as GraphDtype[];
 const PROFILE = args.includes('--profile');
-const SHARED = args.includes('--shared');
+const SHARED = args.includes('--shared'); // also GQA with present bound to the past buffer
 const SPIN = args.includes('--spin');
 const ARENA = !args.includes('--no-arena');
-const KV16 = args.includes('--kv16'); // float16 KV cache under float32 activations // also GQA with present bound to the past buffer
+
 
 const root = join('.cache', 'attn-probe');
 const ckDir = join(root, `ckpt-L${LAYERS}-V${VOCAB}`);
@@ -50,11 +52,12 @@ async function checkpoint() {
   for (const [name, bytes] of ck.files) await writeFile(join(ckDir, name), bytes);
 }
 
-async function converted(kind: AttentionKind): Promise<string> {
-  const dir = join(root, `${kind}-L${LAYERS}-V${VOCAB}-${DTYPES.join('+')}${KV16 ? '-kv16' : ''}`);
+async function converted(kind: string): Promise<string> {
+  const dir = join(root, `${kind}-L${LAYERS}-V${VOCAB}-${DTYPES.join('+')}`);
   if (!(await exists(join(dir, 'config.json')))) {
     const t0 = Date.now();
-    await convertQwen2(nodeSource(ckDir), nodeWriter(dir), { dtypes: DTYPES, attention: kind, kvCache: KV16 ? 'float16' : 'float32' });
+    const [attention, kv] = kind.split('+') as [AttentionKind, string | undefined];
+    await convertQwen2(nodeSource(ckDir), nodeWriter(dir), { dtypes: DTYPES, attention, kvCache: kv === 'kv16' ? 'float16' : 'float32' });
     console.error(`converted ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return dir;
@@ -114,7 +117,7 @@ const best = (a: number[]) => Math.min(...a);
 
 async function main() {
   await checkpoint();
-  const dirs = new Map<AttentionKind, string>();
+  const dirs = new Map<string, string>();
   for (const k of KINDS) dirs.set(k, await converted(k));
   const table: Record<string, Record<string, number>> = {};
   for (const threads of THREADS) {
@@ -130,14 +133,14 @@ async function main() {
           extra: { session: { intra_op: { allow_spinning: SPIN ? '1' : '0' } } },
           profileFilePrefix: join(root, `profile-${kind}-${dtype}-t${threads}`),
         });
-        subjects.push({ label: `${kind} ${dtype}`, session, half: dtype === 'q4f16' || KV16, shared: false });
+        subjects.push({ label: `${kind} ${dtype}`, session, half: dtype === 'q4f16' || kind.endsWith('+kv16'), shared: false });
         if (SHARED && kind === 'gqa') {
           const s2 = await ort.InferenceSession.create(join(dir, 'onnx', onnxFileName(dtype)), {
             intraOpNumThreads: threads,
             interOpNumThreads: 1,
             extra: { session: { intra_op: { allow_spinning: SPIN ? '1' : '0' } } },
           });
-          subjects.push({ label: `gqa-shared ${dtype}`, session: s2, half: dtype === 'q4f16' || KV16, shared: true });
+          subjects.push({ label: `gqa-shared ${dtype}`, session: s2, half: dtype === 'q4f16' || kind.endsWith('+kv16'), shared: true });
         }
       }
     }

@@ -85,10 +85,22 @@ const FLOAT32_LOWEST = -3.4028234663852886e38;
 
 /**
  * How attention reads the KV cache (every kind keeps transformers.js' inputs and outputs):
- *   plain     standard ops: Concat(past, new), Transpose of the keys, broadcast MatMuls; any batch,
- *             left padding included
- *   plain-kq  as plain, but scores = K·Qᵀ per KV head (no Transpose of the past keys)
- *   gqa       com.microsoft GroupQueryAttention (batch 1 or equal-length rows only)
+ *   plain     standard ops: Concat(past, new), keys used transposed (ORT fuses the Transpose into
+ *             FusedMatMul transB, so it costs no copy), broadcast MatMuls with the 6 query heads of a
+ *             KV head as the rows of one GEMM; any batch, left padding included. The default.
+ *   plain-kq  as plain, but scores = K·Qᵀ per KV head (the past keys read in their stored layout)
+ *   gqa       com.microsoft GroupQueryAttention, seqlens_k / total_sequence_length from
+ *             attention_mask as in onnxruntime-genai's builder. Batch 1 or rows of equal length
+ *             only: the kernel attends to the first seqlens_k + 1 positions (right padding), so
+ *             left-padded rows come out wrong (measured |Δlogit| 3.8).
+ * Measured (tools/attn-probe.ts, 4-layer E1-width q4, onnxruntime-node CPU, 1 thread, process CPU
+ * ms per step at 128 / 4096 cached positions): plain 19.7 / 36.9, plain+float16 cache 18.9 / 34.1,
+ * plain-kq+float16 19.9 / 35.4 (one run); plain 24.1 / 61.6, plain-kq 19.6 / 58.0, gqa 20.3 / 83.4
+ * (another). GQA with separate past/present is the slowest at 4K: ORT's CPU kernel zeroes the
+ * present buffer and copies each KV head's past once per query head (6x). With present bound to
+ * the past buffer (no copy) it is no faster than plain (51.3 vs 52.9 ms), so the copy is not the
+ * whole cost: the attention arithmetic (M = 1 GEMVs per head) is. No variant wins every figure, so
+ * plain stays the default and the others are options for the bench to compare.
  */
 export type AttentionKind = 'plain' | 'plain-kq' | 'gqa';
 export const ATTENTION_KINDS: readonly AttentionKind[] = ['plain', 'plain-kq', 'gqa'];
