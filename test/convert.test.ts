@@ -434,6 +434,33 @@ describe('transformers.js loads the converted folder', () => {
     await fp32.dispose();
     await q4f16.dispose();
   });
+
+  it('q8 with a float16 KV cache: transformers.js loads model_quantized.onnx and greedy-decodes like a direct run', async () => {
+    const { env, AutoModelForCausalLM, Tensor } = await import('@huggingface/transformers');
+    const ck = makeTinyQwen2({ ...SHAPES.untiedGqa!, vocab: 300, seed: 6 });
+    await convertToFolder('tjs-q8', ck, { dtypes: ['q8'], kvCache: 'float16' });
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = `${root}/`;
+    const ids = [5, 17, 42, 99];
+    const input_ids = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
+    const attention_mask = new Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, ids.length]);
+    const q8 = await AutoModelForCausalLM.from_pretrained('tjs-q8', { dtype: 'q8', device: 'cpu' });
+    const gen = (await q8.generate({ input_ids, attention_mask, max_new_tokens: 6, do_sample: false })) as { tolist(): bigint[][] };
+    const session = await ort.InferenceSession.create(join(root, 'tjs-q8', 'onnx', 'model_quantized.onnx'));
+    const runner = new OrtRunner(session, ck.config, false, true);
+    const direct: number[] = [];
+    let rows = await runner.step(ids);
+    for (let i = 0; i < 6; i++) {
+      const l = rows[rows.length - 1]!;
+      const next = l.indexOf(Math.max(...l));
+      direct.push(next);
+      rows = await runner.step([next]);
+    }
+    expect(gen.tolist()[0]!.slice(ids.length).map(Number)).toEqual(direct);
+    await session.release();
+    await q8.dispose();
+  });
 });
 
 describe('bad inputs and partial output', () => {
