@@ -166,7 +166,7 @@ describe('plan', () => {
     const bad = encodeSafetensors([{ name: 'model.embed_tokens.weight', dtype: 'F32', shape: [2], data: new Float32Array(2) }]);
     const i8 = new TextEncoder().encode(new TextDecoder().decode(bad).replace('"F32"', '"I8" '));
     expect(await message(new Map(single).set('model.safetensors', i8))).toMatch(/^Bad checkpoint: model\.safetensors: tensor model\.embed_tokens\.weight: unsupported dtype I8/);
-    expect(await message(base, ['fp16' as 'q4'])).toMatch(/^Conversion failed: unsupported dtype "fp16" \(supported: fp32, q4, q4f16\)/);
+    expect(await message(base, ['fp16' as 'q4'])).toMatch(/^Conversion failed: unsupported dtype "fp16" \(supported: fp32, q4, q4f16, q8\)/);
     expect(await message(base, ['q4'], { usage: 1000, quota: 200_000 })).toMatch(/^Not enough storage: the conversion needs about .* free .* only .* more\./);
   });
 });

@@ -1,6 +1,6 @@
 // Node CLI for the Qwen2 safetensors -> ONNX converter (src/convert/convert.ts).
 //
-//   npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--revision main]
+//   npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--revision main]
 //
 // <folder>: a local Hugging Face snapshot (config.json, model.safetensors or
 // model.safetensors.index.json + shards, tokenizer files).
@@ -131,12 +131,16 @@ export interface CliArgs {
   readonly out: string | undefined;
   readonly dtypes: string[];
   readonly revision: string;
+  readonly attention: string | undefined;
+  readonly kvCache: string | undefined;
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   let input: string | undefined;
   let out: string | undefined;
   let revision = 'main';
+  let attention: string | undefined;
+  let kvCache: string | undefined;
   const dtypes: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -148,12 +152,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (a === '--out' || a === '-o') out = value();
     else if (a === '--dtype') dtypes.push(...value().split(','));
     else if (a === '--revision') revision = value();
+    else if (a === '--attention') attention = value();
+    else if (a === '--kv-cache') kvCache = value();
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (input === undefined) input = a;
     else throw new Error(`unexpected argument ${a}`);
   }
-  if (!input) throw new Error('usage: npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--revision main]');
-  return { input, out, dtypes, revision };
+  if (!input) throw new Error('usage: npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--revision main]');
+  return { input, out, dtypes, revision, attention, kvCache };
 }
 
 async function isDir(p: string) {
@@ -179,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.error(`[${p.phase}]${pct} ${p.item ?? ''}`);
   };
   const t0 = Date.now();
-  const result = await convertQwen2(src, nodeWriter(out), { dtypes: args.dtypes, onProgress });
+  const result = await convertQwen2(src, nodeWriter(out), { dtypes: args.dtypes, attention: args.attention, kvCache: args.kvCache, onProgress });
   const total = Object.values(result.files).reduce((a, b) => a + b, 0);
   console.error(`wrote ${out} (${result.dtypes.join(', ')}; ${(total / 2 ** 20).toFixed(1)} MiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

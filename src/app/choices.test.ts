@@ -16,6 +16,7 @@ describe('chooseRuntime', () => {
     expect(chooseRuntime('auto', 'auto', none)).toHaveProperty('error', expect.stringMatching(/WASM/));
     expect(chooseRuntime('webgpu', 'auto', none)).toHaveProperty('error', expect.stringMatching(/not available/));
     const wasm = chooseRuntime('wasm', 'auto', none);
-    expect(wasm).toMatchObject({ device: 'wasm', dtype: 'q4', warning: expect.stringMatching(/slower|CPU/) });
+    expect(wasm).toMatchObject({ device: 'wasm', dtype: 'q8', warning: expect.stringMatching(/slower|CPU/) });
+    expect(chooseRuntime('wasm', 'q4', none)).toMatchObject({ device: 'wasm', dtype: 'q4' });
   });
 });

@@ -22,9 +22,11 @@ export function chooseRuntime(
     }
     return { device: 'webgpu', dtype: dtype === 'auto' ? (f16 ? 'q4f16' : 'q4') : dtype, warning: null };
   }
+  // q8 (int8 MatMulInteger), not q4: ORT's WASM backend runs MatMulNBits ~100x slower than
+  // int8 MatMulInteger (tools/wasm-probe.ts); fp32 is as fast but too large for wasm32 memory.
   return {
     device: 'wasm',
-    dtype: dtype === 'auto' ? 'q4' : dtype,
+    dtype: dtype === 'auto' ? 'q8' : dtype,
     warning: 'Running on the CPU (WASM): a 1.5B model decodes a few tokens per second at best.',
   };
 }

@@ -7,7 +7,7 @@ import { EXAMPLES, findExample } from './examples.ts';
 export type Tab = 'run' | 'compare' | 'evaluate' | 'history';
 
 const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
-const DTYPES = ['auto', 'q4', 'q4f16', 'fp16', 'fp32'] as const;
+const DTYPES = ['auto', 'q4', 'q4f16', 'q8', 'fp16', 'fp32'] as const;
 
 /** Applies URL parameters to the settings; returns the tab to show. */
 export function applyUrl(search: string): Tab {

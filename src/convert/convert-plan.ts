@@ -51,6 +51,9 @@ export function estimateWeights(config: Qwen2Config, dtype: GraphDtype, maxDataF
   for (const job of buildQwen2Graph(config, dtype).weights) {
     if (job.kind === 'float') {
       add(job.dims.reduce((a, b) => a * b, 1) * (job.dtype === 'f16' ? 2 : 4));
+    } else if (job.kind === 'q8') {
+      add(job.N * job.K);
+      add(job.N * 4);
     } else {
       const blocks = job.N * kBlocks(job.K);
       add(blocks * 16);

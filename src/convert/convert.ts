@@ -24,8 +24,8 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { buildQwen2Graph, GRAPH_DTYPES, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
-import { kBlocks, quantizeQ4Rows } from './quantize.ts';
+import { ATTENTION_KINDS, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { kBlocks, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
 export const CONVERTER_VERSION = 1;
@@ -56,6 +56,10 @@ export interface ConvertOptions {
   readonly chunkBytes?: number;
   /** Largest external data file (default 1 GiB); a larger single tensor gets a file of its own. */
   readonly maxDataFileBytes?: number;
+  /** Attention graph (default 'plain'); see AttentionKind in qwen2-onnx.ts. */
+  readonly attention?: string;
+  /** KV cache type for the float32-activation dtypes (default 'float32'; q4f16 is always float16). */
+  readonly kvCache?: string;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -79,6 +83,14 @@ export function parseDtypes(dtypes: readonly string[] | undefined): GraphDtype[]
     }
   }
   return [...new Set(list)] as GraphDtype[];
+}
+
+export function parseAttention(a: string | undefined): AttentionKind {
+  const kind = a ?? 'plain';
+  if (!(ATTENTION_KINDS as readonly string[]).includes(kind)) {
+    throw new ConvertError(`unsupported attention "${kind}" (supported: ${ATTENTION_KINDS.join(', ')})`);
+  }
+  return kind as AttentionKind;
 }
 
 /** One append-only run of external data files for one .onnx file. */
@@ -163,6 +175,9 @@ export function checkTensorShapes(ckpt: Checkpoint, config: Qwen2Config): number
 /** Converts a Qwen2ForCausalLM checkpoint read from `src` into `out`. */
 export async function convertQwen2(src: FileSource, out: OutputWriter, options: ConvertOptions = {}): Promise<ConvertResult> {
   const dtypes = parseDtypes(options.dtypes);
+  const attention = parseAttention(options.attention);
+  const kvCache = options.kvCache ?? 'float32';
+  if (kvCache !== 'float32' && kvCache !== 'float16') throw new ConvertError(`unsupported KV cache type "${kvCache}" (supported: float32, float16)`);
   const chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   const maxDataFileBytes = options.maxDataFileBytes ?? 1024 * 1024 * 1024;
   const progress = options.onProgress ?? (() => {});
@@ -180,7 +195,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d),
+      graph: buildQwen2Graph(config, d, { attention, kvCache }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -214,8 +229,13 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       const rowBytes = info.byteLength / rows;
       const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / rowBytes));
       const scaleBufs = new Map<WeightJob, Float32Array>();
+      const q8Bufs = new Map<WeightJob, Q8Columns>();
       const starts = new Map<WeightJob, { location: string; offset: number; length: number }>();
       for (const { target, job } of pass.jobs) {
+        if (job.kind === 'q8') {
+          q8Bufs.set(job, { bT: new Int8Array(job.N * job.K), scales: new Float32Array(job.N) });
+          continue; // written whole after the pass (its [K, N] layout is a transpose of the rows read)
+        }
         const length =
           job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.N * kBlocks(job.K) * 16;
         if (job.kind === 'q4') scaleBufs.set(job, new Float32Array(job.N * kBlocks(job.K)));
@@ -228,6 +248,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         for (const { target, job } of pass.jobs) {
           if (job.kind === 'float') {
             await target.data.write(job.dtype === 'f16' ? toF16Bytes(block) : bytesOf(block));
+          } else if (job.kind === 'q8') {
+            quantizeQ8Rows(block, n, job.K, { ...q8Bufs.get(job)!, r0 });
           } else {
             const q = quantizeQ4Rows(block, n, job.K, job.scaleDtype === 'f16');
             scaleBufs.get(job)!.set(q.scales, r0 * kBlocks(job.K));
@@ -238,8 +260,20 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         progress({ phase: 'weights', item: pass.source, bytesDone, bytesTotal });
       }
       for (const { target, job } of pass.jobs) {
-        const s = starts.get(job)!;
         const g = target.graph.graph;
+        if (job.kind === 'q8') {
+          const q = q8Bufs.get(job)!;
+          for (const [name, dtype, dims, bytes] of [
+            [job.initB, DType.int8, [job.K, job.N], bytesOf(q.bT)],
+            [job.initScales, DType.float32, [job.N], bytesOf(q.scales)],
+          ] as const) {
+            const at = await target.data.begin(bytes.byteLength);
+            await target.data.write(bytes);
+            g.externalInitializer(name, dtype, dims, at.location, at.offset, bytes.byteLength);
+          }
+          continue;
+        }
+        const s = starts.get(job)!;
         if (job.kind === 'float') {
           g.externalInitializer(job.init, job.dtype === 'f16' ? DType.float16 : DType.float32, job.dims, s.location, s.offset, s.length);
         } else {
@@ -294,7 +328,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       'transformers.js_config': {
         ...jsConfig,
         use_external_data_format: chunks,
-        kv_cache_dtype: { q4f16: 'float16', fp16: 'float16' },
+        // transformers.js makes its first (empty) cache of this type per dtype.
+        kv_cache_dtype: { q4f16: 'float16', fp16: 'float16', ...(kvCache === 'float16' ? Object.fromEntries(dtypes.map((d) => [d, 'float16'])) : {}) },
       },
     };
     const configText = JSON.stringify(outConfig, null, 2);
@@ -302,6 +337,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       converter: 'elastic-reasoning-web/src/convert',
       version: CONVERTER_VERSION,
       dtypes,
+      attention,
+      kvCache,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -69,3 +69,72 @@ export function dequantizeQ4Rows(q: Q4Rows, rows: number, K: number): Float32Arr
   }
   return out;
 }
+
+/**
+ * 8-bit block quantization in the layout of MatMulNBits with bits=8 (block_size 32, no zero_points
+ * input: the default zero point 2^(8-1) = 128): B uint8 [N, k_blocks, 32], one byte per value,
+ * W[n][k] ≈ (q - 128) * scales[n * k_blocks + floor(k / 32)]. Same signed-max convention as q4.
+ */
+export function quantizeQ8Blocks(w: Float32Array, rows: number, K: number, f16Scales = false): Q4Rows {
+  if (w.length !== rows * K) throw new Error(`quantizeQ8Blocks: ${w.length} values, expected ${rows}x${K}`);
+  const nb = kBlocks(K);
+  const b = new Uint8Array(rows * nb * Q4_BLOCK).fill(128);
+  const scales = new Float32Array(rows * nb);
+  for (let r = 0; r < rows; r++) {
+    for (let blk = 0; blk < nb; blk++) {
+      const k0 = blk * Q4_BLOCK;
+      const k1 = Math.min(K, k0 + Q4_BLOCK);
+      let vmax = 0;
+      for (let k = k0; k < k1; k++) {
+        const v = w[r * K + k]!;
+        if (Math.abs(v) > Math.abs(vmax)) vmax = v;
+      }
+      let scale = vmax / -128;
+      if (f16Scales) scale = f16BitsToF32(f32ToF16Bits(scale));
+      scales[r * nb + blk] = scale;
+      const inv = scale !== 0 ? 1 / scale : 0;
+      const o = (r * nb + blk) * Q4_BLOCK - k0;
+      for (let k = k0; k < k1; k++) {
+        const v = Math.round(w[r * K + k]! * inv) + 128;
+        b[o + k] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+  }
+  return { b, scales };
+}
+
+/** int8 weights for MatMulInteger: B [K, N] (transposed), W[n][k] ≈ bT[k * N + n] * scales[n]. */
+export interface Q8Columns {
+  readonly bT: Int8Array;
+  readonly scales: Float32Array;
+}
+
+/**
+ * Per-output-channel symmetric int8 (scale = max|W[n]| / 127, zero point 0), the scheme
+ * onnxruntime.quantization.quantize_dynamic uses for MatMul weights. Quantizes rows r0..r0+rows of
+ * W [N, K] into `into` (a whole [K, N] tensor: the transposed layout is why the converter
+ * buffers one q8 tensor at a time).
+ */
+export function quantizeQ8Rows(w: Float32Array, rows: number, K: number, into?: Q8Columns & { readonly r0: number }): Q8Columns {
+  if (w.length !== rows * K) throw new Error(`quantizeQ8Rows: ${w.length} values, expected ${rows}x${K}`);
+  const out = into ?? { bT: new Int8Array(K * rows), scales: new Float32Array(rows), r0: 0 };
+  const N = out.scales.length;
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(w[r * K + k]!));
+    const n = out.r0 + r;
+    const scale = m / 127;
+    out.scales[n] = scale;
+    const inv = scale ? 1 / scale : 0;
+    for (let k = 0; k < K; k++) out.bT[k * N + n] = Math.round(w[r * K + k]! * inv);
+  }
+  return out;
+}
+
+/** The float32 weights W[N][K] that the q8 graph computes with (for reference runs in tests). */
+export function dequantizeQ8(q: Q8Columns, K: number): Float32Array {
+  const N = q.scales.length;
+  const out = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[n * K + k] = q.bT[k * N + n]! * q.scales[n]!;
+  return out;
+}

@@ -19,6 +19,11 @@
 //          cast to float32 for the mask and softmax (Qwen2's large q/k biases make fp16 softmax
 //          inputs risky), RoPE angles are computed in float32, RMSNorm accumulates in float32
 //          (SimplifiedLayerNormalization stash_type=1).
+//   q8     float32 activations/cache/logits; Linear weights (and lm_head) int8, symmetric per output
+//          channel, run as DynamicQuantizeLinear + MatMulInteger (uint8 activations x int8 weights,
+//          int32 accumulation) and a float rescale: the layout onnxruntime.quantization's
+//          quantize_dynamic writes (model_quantized.onnx), which ORT's WASM backend runs ~100x
+//          faster than MatMulNBits (tools/wasm-probe.ts). Embedding table float32.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -32,11 +37,11 @@ import { DType, GraphBuilder, tensor, type Dim } from './onnx-builder.ts';
 import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
 import { Q4_BLOCK, kBlocks } from './quantize.ts';
 
-export type GraphDtype = 'fp32' | 'q4' | 'q4f16';
-export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'q4', 'q4f16'];
+export type GraphDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
+export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'q4', 'q4f16', 'q8'];
 
-/** The file name transformers.js looks for (DEFAULT_DTYPE_SUFFIX_MAPPING). */
-export const onnxFileName = (d: GraphDtype): string => (d === 'fp32' ? 'model.onnx' : `model_${d}.onnx`);
+/** The file name transformers.js looks for (DEFAULT_DTYPE_SUFFIX_MAPPING: q8 is "_quantized"). */
+export const onnxFileName = (d: GraphDtype): string => (d === 'fp32' ? 'model.onnx' : d === 'q8' ? 'model_quantized.onnx' : `model_${d}.onnx`);
 
 export type WeightJob =
   | {
@@ -56,6 +61,16 @@ export type WeightJob =
       readonly scaleDtype: 'f32' | 'f16';
       readonly N: number;
       readonly K: number;
+    }
+  | {
+      readonly kind: 'q8';
+      readonly source: string;
+      /** int8 [K, N]: the checkpoint's W [N, K] transposed, as MatMulInteger's B */
+      readonly initB: string;
+      /** float32 [N], one scale per output channel */
+      readonly initScales: string;
+      readonly N: number;
+      readonly K: number;
     };
 
 export interface Qwen2Graph {
@@ -67,10 +82,50 @@ export interface Qwen2Graph {
 export const OPSET = 17;
 const FLOAT32_LOWEST = -3.4028234663852886e38;
 
-export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
+/**
+ * How attention reads the KV cache (every kind keeps transformers.js' inputs and outputs):
+ *   plain     standard ops: Concat(past, new), keys used transposed (ORT fuses the Transpose into
+ *             FusedMatMul transB, so it costs no copy), broadcast MatMuls with the 6 query heads of a
+ *             KV head as the rows of one GEMM; any batch, left padding included. The default.
+ *   plain-kq  as plain, but scores = K·Qᵀ per KV head (the past keys read in their stored layout)
+ *   gqa       com.microsoft GroupQueryAttention, seqlens_k / total_sequence_length from
+ *             attention_mask as in onnxruntime-genai's builder. Batch 1 or rows of equal length
+ *             only: the kernel attends to the first seqlens_k + 1 positions (right padding), so
+ *             left-padded rows come out wrong (measured |Δlogit| 3.8).
+ * Measured (tools/attn-probe.ts, 4-layer E1-width q4, onnxruntime-node CPU, 1 thread, process CPU
+ * ms per step at 128 / 4096 cached positions): plain 19.7 / 36.9, plain+float16 cache 18.9 / 34.1,
+ * plain-kq+float16 19.9 / 35.4 (one run); plain 24.1 / 61.6, plain-kq 19.6 / 58.0, gqa 20.3 / 83.4
+ * (another). GQA with separate past/present is the slowest at 4K: ORT's CPU kernel zeroes the
+ * present buffer and copies each KV head's past once per query head (6x). With present bound to
+ * the past buffer (no copy) it is no faster than plain (51.3 vs 52.9 ms), so the copy is not the
+ * whole cost: the attention arithmetic (M = 1 GEMVs per head) is. No variant wins every figure, so
+ * plain stays the default and the others are options for the bench to compare.
+ */
+export type AttentionKind = 'plain' | 'plain-kq' | 'gqa';
+export const ATTENTION_KINDS: readonly AttentionKind[] = ['plain', 'plain-kq', 'gqa'];
+
+/**
+ * The KV cache's element type. 'float16' with float32 activations (q4, q8, fp32) halves the bytes
+ * every step copies (present = past + new, then out of the runtime): new keys/values are cast to
+ * float16 before they join the cache and the cache is cast back to float32 for attention. q4f16
+ * always has a float16 cache.
+ */
+export type KvCacheType = 'float32' | 'float16';
+
+export interface GraphOptions {
+  readonly attention?: AttentionKind;
+  readonly kvCache?: KvCacheType;
+}
+
+export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: GraphOptions = {}): Qwen2Graph {
+  const attention = options.attention ?? 'plain';
   const g = new GraphBuilder(`qwen2_${dtype}`);
   const half = dtype === 'q4f16';
   const ACT = half ? DType.float16 : DType.float32;
+  const KV = half || options.kvCache === 'float16' ? DType.float16 : DType.float32;
+  /** activations -> cache type, and back */
+  const toKv = (x: string) => (KV === ACT ? x : g.op('Cast', [x], { to: KV }));
+  const fromKv = (x: string) => (KV === ACT ? x : g.op('Cast', [x], { to: ACT }));
   const wdt: 'f32' | 'f16' = half ? 'f16' : 'f32';
   const quant = dtype !== 'fp32';
   const { hiddenSize: H, headDim: D, numHeads: NH, numKvHeads: KVH, vocabSize: V } = c;
@@ -95,8 +150,8 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
   const mask = g.input('attention_mask', DType.int64, ['batch_size', 'total_sequence_length']);
   const positionIds = g.input('position_ids', DType.int64, ['batch_size', 'sequence_length']);
   const past = Array.from({ length: c.numLayers }, (_, i) => ({
-    key: g.input(`past_key_values.${i}.key`, ACT, kvDims('past_sequence_length')),
-    value: g.input(`past_key_values.${i}.value`, ACT, kvDims('past_sequence_length')),
+    key: g.input(`past_key_values.${i}.key`, KV, kvDims('past_sequence_length')),
+    value: g.input(`past_key_values.${i}.value`, KV, kvDims('past_sequence_length')),
   }));
   const keep = g.input('num_logits_to_keep', DType.int64, []);
 
@@ -109,7 +164,20 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
 
   // ---- Linear --------------------------------------------------------------------------------
   /** y = x W^T (+ b) with x [rows, K] (or [..., K] for q4), W [N, K] from the checkpoint. */
+  const dynq = new Map<string, string[]>(); // x -> DynamicQuantizeLinear outputs, shared by q/k/v and gate/up
   const linear = (x: string, source: string, N: number, K: number, bias?: string): string => {
+    if (dtype === 'q8') {
+      const key = `q8|${source}`;
+      if (!declared.has(key)) {
+        weights.push({ kind: 'q8', source, initB: `${source}_Q8`, initScales: `${source}_scale`, N, K });
+        declared.set(key, `${source}_Q8`);
+      }
+      let xq = dynq.get(x);
+      if (!xq) dynq.set(x, (xq = g.opN('DynamicQuantizeLinear', [x], {}, { outputs: 3 })));
+      const acc = g.op('MatMulInteger', [xq[0]!, `${source}_Q8`, xq[2]!]);
+      const y = g.op('Mul', [cast(acc, DType.float32), g.op('Mul', [xq[1]!, `${source}_scale`])]);
+      return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
+    }
     if (!quant) {
       const w = floatWeight(source, [N, K]);
       const inputs = [x, w];
@@ -154,17 +222,85 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
     return g.op('Add', [g.op('Mul', [x, cs]), g.op('Mul', [rot, sn])]);
   };
 
-  // ---- attention mask: causal over past + new, and padding from attention_mask ----------------
+  // ---- attention --------------------------------------------------------------------------
   const total = g.op('Slice', [g.op('Shape', [mask]), g.i64(1), g.i64(2)]); // [1] = T
   const totalScalar = g.op('Squeeze', [total, g.i64(0)]);
-  const seqScalar = g.op('Squeeze', [g.op('Slice', [bs, g.i64(1), g.i64(2)]), g.i64(0)]);
-  const pastLen = g.op('Sub', [totalScalar, seqScalar]);
-  const kIdx = g.op('Range', [g.scalarI64(0), totalScalar, g.scalarI64(1)]); // [T]
-  const qIdx = g.op('Range', [pastLen, totalScalar, g.scalarI64(1)]); // [S] absolute positions
-  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [kIdx, g.i64(0)]), g.op('Unsqueeze', [qIdx, g.i64(1)])]); // [S,T]
-  const padOk = g.op('Unsqueeze', [cast(mask, DType.bool), g.i64(1, 2, 3)]); // [B,1,1,1,T]
-  const allowed = g.op('And', [causal, padOk]); // [B,1,1,S,T]
-  const maskBias = g.op('Where', [allowed, g.scalarF32(0), g.scalarF32(FLOAT32_LOWEST)]);
+  const attend = attention === 'gqa' ? gqaAttention() : plainAttention(attention === 'plain-kq');
+
+  /**
+   * Standard ops with an explicit causal + padding mask from `attention_mask` (any batch, left
+   * padding included). `kq`: scores as K·Qᵀ ([T, D] x [D, G·S] per KV head), so the cache is
+   * read in its stored layout instead of transposing the whole past every step.
+   */
+  function plainAttention(kq: boolean) {
+    const seqScalar = g.op('Squeeze', [g.op('Slice', [bs, g.i64(1), g.i64(2)]), g.i64(0)]);
+    const pastLen = g.op('Sub', [totalScalar, seqScalar]);
+    const kIdx = g.op('Range', [g.scalarI64(0), totalScalar, g.scalarI64(1)]); // [T]
+    const qIdx = g.op('Range', [pastLen, totalScalar, g.scalarI64(1)]); // [S] absolute positions
+    const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [kIdx, g.i64(0)]), g.op('Unsqueeze', [qIdx, g.i64(1)])]); // [S,T]
+    const padOk = g.op('Unsqueeze', [cast(mask, DType.bool), g.i64(1, 2, 3)]); // [B,1,1,1,T]
+    const allowed = g.op('And', [causal, padOk]); // [B,1,1,S,T]
+    const maskBias = g.op('Where', [allowed, g.scalarF32(0), g.scalarF32(FLOAT32_LOWEST)]);
+    return (i: number, q: string, k: string, v: string): string => {
+      const q5 = g.op('Transpose', [g.op('Reshape', [q, shape(bs, [KVH, G, D])])], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,S,D]
+      const k4 = g.op('Transpose', [g.op('Reshape', [k, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] }); // [B,KVH,S,D]
+      const v4 = g.op('Transpose', [g.op('Reshape', [v, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] });
+      const qr = rope(q5, cosQ5, sinQ5);
+      const kr = rope(k4, cosK, sinK);
+      const presentK = `present.${i}.key`;
+      const presentV = `present.${i}.value`;
+      g.nodeWithOutputs('Concat', [past[i]!.key, toKv(kr)], [presentK], { axis: 2 });
+      g.nodeWithOutputs('Concat', [past[i]!.value, toKv(v4)], [presentV], { axis: 2 });
+      const keys = fromKv(presentK);
+      const values = fromKv(presentV);
+      let scores: string; // [B,KVH,G,S,T]
+      if (kq) {
+        const qT = g.op('Reshape', [g.op('Transpose', [qr], { perm: [0, 1, 4, 2, 3] }), shape(batch, [KVH, D, -1])]); // [B,KVH,D,G*S]
+        const kqT = g.op('MatMul', [keys, qT]); // [B,KVH,T,G*S]
+        scores = g.op('Reshape', [g.op('Transpose', [kqT], { perm: [0, 1, 3, 2] }), shape(batch, [KVH, G, -1], total)]);
+      } else {
+        const kT = g.op('Transpose', [g.op('Unsqueeze', [keys, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
+        scores = g.op('MatMul', [qr, kT]);
+      }
+      if (half) scores = cast(scores, DType.float32);
+      let probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 });
+      if (half) probs = cast(probs, DType.float16);
+      const ctx = kq
+        ? g.op('Reshape', [g.op('MatMul', [g.op('Reshape', [probs, shape(batch, [KVH, -1], total)]), values]), shape(batch, [KVH, G, -1, D])])
+        : g.op('MatMul', [probs, g.op('Unsqueeze', [values, g.i64(2)])]); // [B,KVH,G,S,D]
+      return toRows(g.op('Transpose', [ctx], { perm: [0, 3, 1, 2, 4] }), NH * D); // [B*S, NH*D]
+    };
+  }
+
+  /**
+   * com.microsoft GroupQueryAttention on [B, S, heads·D] rows, RoPE applied before it (from
+   * position_ids, as the plain graph). seqlens_k / total_sequence_length come from
+   * attention_mask as in onnxruntime-genai's model builder. The kernel attends to the first
+   * seqlens_k + 1 cache positions of each row: right padding only, so batch > 1 with left
+   * padding is NOT supported by this graph (batch 1, or rows of equal length).
+   */
+  function gqaAttention() {
+    const seqlensK = cast(g.op('Sub', [g.op('ReduceSum', [mask, g.i64(1)], { keepdims: 0 }), g.scalarI64(1)]), DType.int32); // [B]
+    const totalLen = cast(totalScalar, DType.int32);
+    const cosK4 = g.op('Unsqueeze', [cos, g.i64(2)]); // [B,S,1,D]
+    const sinK4 = g.op('Unsqueeze', [sinSigned, g.i64(2)]);
+    return (i: number, q: string, k: string, v: string): string => {
+      const heads = (x: string, n: number) => g.op('Reshape', [x, shape(bs, [n, D])]); // [B,S,n,D]
+      const flat = (x: string, n: number) => g.op('Reshape', [x, shape(bs, [n * D])]); // [B,S,n*D]
+      const qr = flat(rope(heads(q, NH), cosK4, sinK4), NH);
+      const kr = flat(rope(heads(k, KVH), cosK4, sinK4), KVH);
+      const out = `attn_${i}`;
+      // GroupQueryAttention takes one element type for q, k, v and the cache: the cache's.
+      g.nodeWithOutputs(
+        'GroupQueryAttention',
+        [toKv(qr), toKv(kr), toKv(flat(v, KVH)), past[i]!.key, past[i]!.value, seqlensK, totalLen],
+        [out, `present.${i}.key`, `present.${i}.value`],
+        { num_heads: NH, kv_num_heads: KVH },
+        { domain: 'com.microsoft' },
+      );
+      return toRows(fromKv(out), NH * D);
+    };
+  }
 
   // ---- decoder -------------------------------------------------------------------------------
   let h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H); // [B*S, H]
@@ -174,24 +310,9 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
     const q = linear(x, n.q, NH * D, H, n.qBias);
     const k = linear(x, n.k, KVH * D, H, n.kBias);
     const v = linear(x, n.v, KVH * D, H, n.vBias);
-    const q5 = g.op('Transpose', [g.op('Reshape', [q, shape(bs, [KVH, G, D])])], { perm: [0, 2, 3, 1, 4] }); // [B,KVH,G,S,D]
-    const k4 = g.op('Transpose', [g.op('Reshape', [k, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] }); // [B,KVH,S,D]
-    const v4 = g.op('Transpose', [g.op('Reshape', [v, shape(bs, [KVH, D])])], { perm: [0, 2, 1, 3] });
-    const qr = rope(q5, cosQ5, sinQ5);
-    const kr = rope(k4, cosK, sinK);
-    const presentK = `present.${i}.key`;
-    const presentV = `present.${i}.value`;
-    g.nodeWithOutputs('Concat', [past[i]!.key, kr], [presentK], { axis: 2 });
-    g.nodeWithOutputs('Concat', [past[i]!.value, v4], [presentV], { axis: 2 });
-    g.output(presentK, ACT, kvDims('total_sequence_length'));
-    g.output(presentV, ACT, kvDims('total_sequence_length'));
-    const kT = g.op('Transpose', [g.op('Unsqueeze', [presentK, g.i64(2)])], { perm: [0, 1, 2, 4, 3] }); // [B,KVH,1,D,T]
-    let scores = g.op('MatMul', [qr, kT]); // [B,KVH,G,S,T]
-    if (half) scores = cast(scores, DType.float32);
-    let probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 });
-    if (half) probs = cast(probs, DType.float16);
-    const ctx = g.op('MatMul', [probs, g.op('Unsqueeze', [presentV, g.i64(2)])]); // [B,KVH,G,S,D]
-    const ctxRows = toRows(g.op('Transpose', [ctx], { perm: [0, 3, 1, 2, 4] }), NH * D); // [B*S, NH*D]
+    const ctxRows = attend(i, q, k, v);
+    g.output(`present.${i}.key`, KV, kvDims('total_sequence_length'));
+    g.output(`present.${i}.value`, KV, kvDims('total_sequence_length'));
     h = g.op('Add', [h, linear(ctxRows, n.o, H, NH * D)]);
     const y = rmsNorm(h, n.postNorm);
     const gate = linear(y, n.gate, c.intermediateSize, H);
@@ -205,7 +326,7 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
   const kept = g.op('Slice', [hn, start, g.i64(2 ** 62), g.i64(1)]);
   const headSource = c.tieWordEmbeddings ? qwen2Names.embed : qwen2Names.lmHead;
   let logits: string;
-  if (quant) logits = linear(kept, headSource, V, H);
+  if (dtype === 'q4' || dtype === 'q4f16') logits = linear(kept, headSource, V, H);
   else logits = g.op('Reshape', [linear(toRows(kept, H), headSource, V, H), shape(batch, [-1, V])]);
   g.nodeWithOutputs('Identity', [logits], ['logits']);
   g.output('logits', ACT, ['batch_size', 'sequence_length', V]);

@@ -104,7 +104,7 @@ export function dtypeToggled(dtype: ConvertDtype, on: boolean): void {
   const set = new Set(s.dtypes);
   if (on) set.add(dtype);
   else set.delete(dtype);
-  const order: ConvertDtype[] = ['q4f16', 'q4', 'fp32'];
+  const order: ConvertDtype[] = ['q4f16', 'q4', 'q8', 'fp32'];
   edited({ dtypes: order.filter((d) => set.has(d)) });
 }
 

@@ -21,7 +21,8 @@ import { Alert } from './Alert.tsx';
 
 const DTYPES: readonly { readonly dtype: ConvertDtype; readonly label: string }[] = [
   { dtype: 'q4f16', label: 'q4f16 (GPUs with shader-f16; smallest)' },
-  { dtype: 'q4', label: 'q4 (every WebGPU GPU, and WASM)' },
+  { dtype: 'q4', label: 'q4 (every WebGPU GPU)' },
+  { dtype: 'q8', label: 'q8 (CPU / WASM without WebGPU: fastest there; 2× q4 size)' },
   { dtype: 'fp32', label: 'fp32 (4× larger; for checking)' },
 ];
 

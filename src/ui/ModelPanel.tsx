@@ -67,9 +67,10 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
         <label>
           Weights
           <select value={dtype} onChange={(e) => dtypeChosen(e.target.value as Dtype | 'auto')}>
-            <option value="auto">Auto (q4f16 with shader-f16, else q4)</option>
+            <option value="auto">Auto (WebGPU: q4f16 with shader-f16, else q4; WASM: q8)</option>
             <option value="q4f16">q4f16</option>
             <option value="q4">q4</option>
+            <option value="q8">q8</option>
             <option value="fp16">fp16</option>
             <option value="fp32">fp32</option>
           </select>

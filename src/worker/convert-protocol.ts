@@ -2,7 +2,7 @@
 // per direction, each payload tied to its `type`. Types only, and no imports: the page compiles
 // this same file (tsconfig.app.json lists it) and imports it directly, as it does protocol.ts.
 
-export type ConvertDtype = 'fp32' | 'q4' | 'q4f16';
+export type ConvertDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
 
 /** One file the user picked (<input type=file multiple> or a directory picker). */
 export interface PickedFile {

@@ -5,7 +5,7 @@ import type { Sampling } from '../core/sampler.ts';
 import type { DecodeStats, LaneEnd } from '../core/decode.ts';
 
 export type Device = 'webgpu' | 'wasm';
-export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8';
 
 export interface GpuProbe {
   readonly webgpu: boolean;

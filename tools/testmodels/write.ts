@@ -54,6 +54,7 @@ export async function writeScriptedModel(dir: string, variant: ScriptedVariant):
     // activations), and fp16 caches and logits for q4f16.
     writeFile(join(dir, 'onnx', 'model.onnx'), fp32),
     writeFile(join(dir, 'onnx', 'model_q4.onnx'), fp32),
+    writeFile(join(dir, 'onnx', 'model_quantized.onnx'), fp32), // q8, what WASM picks by default
     writeFile(join(dir, 'onnx', 'model_q4f16.onnx'), fp16),
   ]);
 }
