@@ -14,7 +14,7 @@ async function problemAndGreedy(page: Page) {
   await page.getByLabel(/^Greedy/).check();
 }
 
-test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ s', async ({ page }, info) => {
+test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ s tokens in max(t + s) steps', async ({ page }, info) => {
   await load(page, 'model=/models/scripted-never-close&tab=compare');
   await problemAndGreedy(page);
   await page.getByLabel('Budget sweep: one thinking trace cut at several budgets').check();
@@ -30,8 +30,11 @@ test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ
   }
   await expect(page.getByTestId('cut-marker')).toHaveCount(3);
   // Each scripted solution is 19 tokens (18 words + EOS): 30 + 3 × 19 decoded, against
-  // (8 + 16 + 30) + 3 × 19 for separate runs.
-  await expect(page.getByTestId('sweep-cost')).toContainText('Decoded 87 tokens; running each budget separately would decode 111');
+  // (8 + 16 + 30) + 3 × 19 for separate runs. The lanes decode beside the trunk in batched rows:
+  // 30 + 19 steps (the longest lane's t + s) instead of the 87 calls of one row at a time.
+  await expect(page.getByTestId('sweep-cost')).toContainText(
+    /^Decoded 87 tokens in 49 steps \(87 one row at a time\), [\d.]+ m?s; running each budget separately would decode 111/,
+  );
   await expect(page.getByTestId('compare-summary')).toContainText('all lanes agree');
   await page.screenshot({ path: info.outputPath('sweep.png'), fullPage: true });
 

@@ -166,7 +166,8 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   const r = await waitForRunEnd(runId);
   const outcomes = lanes.map((_, i) => outcomeOf(r, i, false));
   const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
-  sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate });
+  const cost = r.stats ? { steps: r.stats.forwardCalls, rows: r.stats.rows, wallMs: r.stats.wallMs } : {};
+  sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate, ...cost });
   if (r.status === 'failed') throw new Error(r.error ?? 'The sweep failed.');
   return r.status === 'stopped' ? 'stopped' : 'finished';
 }
