@@ -86,7 +86,9 @@ test('Stop ends the whole comparison and keeps finished lanes', async ({ page })
   await page.getByLabel('Lane 2 thinking budget').fill('1500');
   await page.getByLabel('Lane 2 solution budget').fill('100');
   await page.getByRole('button', { name: 'Run comparison' }).click();
-  await expect(page.getByTestId('compare-status')).toHaveText('Running lane 2 of 2…', { timeout: 60_000 });
+  // One model, one sampling: the two lanes decode together in batched rows, as a sweep's lanes do.
+  await expect(page.getByTestId('compare-status')).toHaveText('Running 2 lanes together…', { timeout: 60_000 });
+  await expect(page.getByTestId('lane-1')).toContainText('(thought: 5 tokens)', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Stop comparison' }).click();
   await expect(page.getByTestId('compare-status')).toHaveText('Comparison stopped; finished lanes are kept.', { timeout: 30_000 });
   await expect(page.getByTestId('lane-1')).toContainText('(thought: 5 tokens)');

@@ -175,7 +175,8 @@ function laneDisplay(c: Comparison, run: Run | null, i: number): LaneDisplay {
   const live =
     run &&
     ((c.sweepRunId !== null && run.runId === c.sweepRunId) || (c.current?.lane === i && run.runId === c.current.runId)) &&
-    (c.mode === 'sweep' ? run.lanes[i] : run.lanes[0]);
+    // A sweep's run (or independent lanes decoded together) holds every lane; otherwise one each.
+    (c.sweepRunId !== null ? run.lanes[i] : run.lanes[0]);
   if (run && live) {
     const cut = live.traceCharsAtEnd;
     return {
@@ -222,7 +223,7 @@ export function CompareResults() {
 function statusText(c: Comparison): string {
   switch (c.status) {
     case 'running':
-      return c.loading ? `Loading ${c.loading}…` : c.mode === 'sweep' ? 'Sweeping…' : `Running lane ${(c.current?.lane ?? 0) + 1} of ${c.lanes.length}…`;
+      return c.loading ? `Loading ${c.loading}…` : c.mode === 'sweep' ? 'Sweeping…' : c.sweepRunId !== null ? `Running ${c.lanes.length} lanes together…` : `Running lane ${(c.current?.lane ?? 0) + 1} of ${c.lanes.length}…`;
     case 'stopping':
       return 'Stopping…';
     case 'finished':
