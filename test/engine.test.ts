@@ -20,7 +20,7 @@ const script = buildScript();
 const SOLUTION_LEN = SOLUTION_WORDS.length + 1; // words + EOS
 
 const engines = new Map<string, ElasticEngine>();
-async function engine(name: VariantName, dtype: 'fp32' | 'q4f16' = 'fp32'): Promise<ElasticEngine> {
+async function engine(name: VariantName, dtype: 'fp32' | 'q4' | 'q4f16' = 'fp32'): Promise<ElasticEngine> {
   const key = `${name}/${dtype}`;
   let e = engines.get(key);
   if (!e) {
@@ -312,6 +312,22 @@ describe('batched sweep: the trunk and every lane in its solution share each mod
       await small.dispose();
       await tiny.dispose();
     }
+  });
+});
+
+describe('when rows batch', () => {
+  it('batches on WebGPU and with float weights; not 4-bit weights on the CPU unless asked', async () => {
+    const { batchesRows } = await import('../src/worker/engine.ts');
+    expect(batchesRows('webgpu', 'q4f16')).toBe(true);
+    expect(batchesRows('cpu', 'fp32')).toBe(true);
+    expect(batchesRows('wasm', 'q4')).toBe(false);
+    expect(batchesRows('cpu', 'q4', 'always')).toBe(true);
+    expect(batchesRows('webgpu', 'fp32', 'never')).toBe(false);
+    const q4 = await engine('scripted-never-close', 'q4');
+    const req = { problem: PROBLEM, paperSuffix: true, lanes: [{ thinking: 8, solution: 20 }, { thinking: 16, solution: 20 }], sampling: GREEDY };
+    expect(await q4.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 3 });
+    const { calls } = await run(q4, req.lanes);
+    expect(calls.every((c) => c.length === 1)).toBe(true);
   });
 });
 

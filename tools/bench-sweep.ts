@@ -84,7 +84,8 @@ export async function runSweepBench(modelDir: string, opts: SweepBenchOptions = 
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = `${dirname(resolve(modelDir))}/`;
-  const engine = await ElasticEngine.load(basename(resolve(modelDir)), { device: 'cpu', dtype: opts.dtype ?? 'q4' });
+  // Batched whatever the engine would choose by default: the bench measures what batching gives.
+  const engine = await ElasticEngine.load(basename(resolve(modelDir)), { device: 'cpu', dtype: opts.dtype ?? 'q4', batching: 'always' });
   try {
     const req = {
       problem: opts.problem ?? 'Find the sum of all positive integers $n$ such that $n^2 - 19n + 99$ is a perfect square.',

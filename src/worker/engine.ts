@@ -254,6 +254,20 @@ export interface LoadOptions {
   readonly progress?: (p: unknown) => void;
   /** Caps on the KV caches a run may hold; defaults from the device (see deviceLimits). */
   readonly memory?: Partial<MemoryLimits>;
+  /** Whether the lanes of a run share model calls (see batchesRows); default 'auto'. */
+  readonly batching?: 'auto' | 'always' | 'never';
+}
+
+/**
+ * 'auto': batched rows where a step of several rows costs little more than a step of one —
+ * WebGPU, and float weights on the CPU (one GEMM reads each weight once for every row). Not 4-bit
+ * weights on the CPU/WASM: ONNX Runtime's MatMulNBits decodes one row with a fused GEMV but
+ * several by dequantizing to float first, so 2 rows cost 2.2–2.4× one row (measured with
+ * tools/bench-sweep.ts on a mid-size q4 model, onnxruntime-node, 2 cores) and batching is slower.
+ */
+export function batchesRows(device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto'): boolean {
+  if (batching !== 'auto') return batching === 'always';
+  return device === 'webgpu' || !dtype.startsWith('q4');
 }
 
 /** What the KV caches of one run may take when nothing else is known. */
@@ -322,6 +336,7 @@ export class ElasticEngine {
     private readonly model: Model,
     readonly ledger: TensorLedger,
     private readonly memory: Partial<MemoryLimits>,
+    private readonly batching: LoadOptions['batching'],
   ) {}
 
   static async load(modelId: string, opts: LoadOptions): Promise<ElasticEngine> {
@@ -342,7 +357,7 @@ export class ElasticEngine {
       throw e;
     }
     const context = config.max_position_embeddings ?? 4096;
-    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger(), opts.memory ?? {});
+    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger(), opts.memory ?? {}, opts.batching);
   }
 
   /** Prompt ids: chat template with the generation prompt, `<think>\n` guaranteed at the end. */
@@ -365,8 +380,8 @@ export class ElasticEngine {
 
   /**
    * How many rows per model call a run may take: all of them when their caches fit the device,
-   * fewer down to the sequential order when not (or when the graph cannot batch); an error with
-   * the numbers when even that does not fit.
+   * fewer down to the sequential order when not (or when the graph or the device gains nothing
+   * from batching: batchesRows); an error with the numbers when even that does not fit.
    */
   async planRun(req: RunRequest, backend: TransformersBackend = this.backend()): Promise<RowPlan> {
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
@@ -375,7 +390,8 @@ export class ElasticEngine {
     const positions = promptIds.length + Math.max(...lanes.map((l) => l.thinking)) + 1 + Math.max(...lanes.map((l) => l.solution)) + lanes.length;
     const plan = planRows(backend.layout, await deviceLimits(this.info.device, this.memory), lanes.length, positions);
     if ('error' in plan) throw new DecodeError(plan.error);
-    return backend.canBatch ? plan : { ...plan, maxRows: 1, peakBytes: (plan.peakBytes / plan.maxRows) | 0 };
+    const batch = backend.canBatch && batchesRows(this.info.device, this.info.dtype, this.batching);
+    return batch ? plan : { ...plan, maxRows: 1, peakBytes: plan.peakBytes / plan.maxRows };
   }
 
   async run(req: RunRequest, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
