@@ -116,15 +116,31 @@ export class TransformersBackend implements DecodeBackend<KvCache> {
       return m;
     });
     const tensors: Record<string, Tensor> = {};
+    try {
+      await this.gatherInto(tensors, rows, keep, L);
+    } catch (e) {
+      for (const t of Object.values(tensors)) t.dispose();
+      throw e;
+    }
+    return { tensors, masks };
+  }
+
+  private async gatherInto(tensors: Record<string, Tensor>, rows: readonly (KvCache | null)[], keep: readonly number[][], L: number): Promise<void> {
     for (const spec of this.pastSpecs) {
       const [, H, , D] = spec.shape.map((d) => (typeof d === 'number' ? d : 0));
       const heads = H!;
       const dim = D!;
-      const half = spec.type === 'float16';
-      const out: Elements = half ? new Uint16Array(rows.length * heads * L * dim) : new Float32Array(rows.length * heads * L * dim);
+      // Rows of one group share its tensor: each is read (downloaded, on a GPU) once.
+      const reads = new Map<Tensor, Promise<Elements>>();
+      const read = (t: Tensor) => reads.get(t) ?? reads.set(t, elements(t)).get(t)!;
+      const sources = await Promise.all(rows.map((r) => (r ? read(r.group.tensors[spec.name]!) : null)));
+      // The sources' own array type: float16 data may be a Float16Array where the runtime has one,
+      // and copying it into a Uint16Array would convert values instead of bits.
+      const Elements = (sources.find((x) => x !== null)?.constructor ?? (spec.type === 'float16' ? Uint16Array : Float32Array)) as new (n: number) => Elements;
+      const out = new Elements(rows.length * heads * L * dim);
       for (const [b, r] of rows.entries()) {
         if (!r) continue;
-        const src = await elements(r.group.tensors[spec.name]!);
+        const src = sources[b]!;
         const srcL = r.group.positions;
         const k = keep[b]!;
         for (let h = 0; h < heads; h++) {
@@ -141,7 +157,6 @@ export class TransformersBackend implements DecodeBackend<KvCache> {
       }
       tensors[spec.name] = this.ledger.track(new Tensor(spec.type as 'float32', out as Float32Array, [rows.length, heads, L, dim]));
     }
-    return { tensors, masks };
   }
 
   async forward(rows: readonly Row<KvCache>[]): Promise<ForwardResult<KvCache>[]> {
