@@ -14,7 +14,7 @@ async function problemAndGreedy(page: Page) {
   await page.getByLabel(/^Greedy/).check();
 }
 
-test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ s', async ({ page }, info) => {
+test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ s tokens in max(t + s) steps', async ({ page }, info) => {
   await load(page, 'model=/models/scripted-never-close&tab=compare');
   await problemAndGreedy(page);
   await page.getByLabel('Budget sweep: one thinking trace cut at several budgets').check();
@@ -30,8 +30,11 @@ test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ
   }
   await expect(page.getByTestId('cut-marker')).toHaveCount(3);
   // Each scripted solution is 19 tokens (18 words + EOS): 30 + 3 × 19 decoded, against
-  // (8 + 16 + 30) + 3 × 19 for separate runs.
-  await expect(page.getByTestId('sweep-cost')).toContainText('Decoded 87 tokens; running each budget separately would decode 111');
+  // (8 + 16 + 30) + 3 × 19 for separate runs. The lanes decode beside the trunk in batched rows:
+  // 30 + 19 steps (the longest lane's t + s) instead of the 87 calls of one row at a time.
+  await expect(page.getByTestId('sweep-cost')).toContainText(
+    /^Decoded 87 tokens in 49 steps \(87 one row at a time\), [\d.]+ m?s; running each budget separately would decode 111/,
+  );
   await expect(page.getByTestId('compare-summary')).toContainText('all lanes agree');
   await page.screenshot({ path: info.outputPath('sweep.png'), fullPage: true });
 
@@ -83,7 +86,9 @@ test('Stop ends the whole comparison and keeps finished lanes', async ({ page })
   await page.getByLabel('Lane 2 thinking budget').fill('1500');
   await page.getByLabel('Lane 2 solution budget').fill('100');
   await page.getByRole('button', { name: 'Run comparison' }).click();
-  await expect(page.getByTestId('compare-status')).toHaveText('Running lane 2 of 2…', { timeout: 60_000 });
+  // One model, one sampling: the two lanes decode together in batched rows, as a sweep's lanes do.
+  await expect(page.getByTestId('compare-status')).toHaveText('Running 2 lanes together…', { timeout: 60_000 });
+  await expect(page.getByTestId('lane-1')).toContainText('(thought: 5 tokens)', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Stop comparison' }).click();
   await expect(page.getByTestId('compare-status')).toHaveText('Comparison stopped; finished lanes are kept.', { timeout: 30_000 });
   await expect(page.getByTestId('lane-1')).toContainText('(thought: 5 tokens)');

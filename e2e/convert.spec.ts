@@ -39,16 +39,18 @@ test.beforeAll(async () => {
     const backend = engine.backend();
     const forward = backend.forward.bind(backend);
     let minGap = Infinity;
-    backend.forward = async (feed, past) => {
-      const r = await forward(feed, past);
-      let a = -Infinity;
-      let b = -Infinity;
-      for (const v of r.logits) {
-        if (v > a) [a, b] = [v, a];
-        else if (v > b) b = v;
+    backend.forward = async (rows) => {
+      const results = await forward(rows);
+      for (const r of results) {
+        let a = -Infinity;
+        let b = -Infinity;
+        for (const v of r.logits) {
+          if (v > a) [a, b] = [v, a];
+          else if (v > b) b = v;
+        }
+        minGap = Math.min(minGap, a - b);
       }
-      minGap = Math.min(minGap, a - b);
-      return r;
+      return results;
     };
     const res = await engine.run({ problem: PROBLEM, paperSuffix: true, lanes: [{ thinking: c.t, solution: c.s }], sampling: { kind: 'greedy' } }, {}, backend);
     await engine.dispose();

@@ -20,7 +20,7 @@ const script = buildScript();
 const SOLUTION_LEN = SOLUTION_WORDS.length + 1; // words + EOS
 
 const engines = new Map<string, ElasticEngine>();
-async function engine(name: VariantName, dtype: 'fp32' | 'q4f16' = 'fp32'): Promise<ElasticEngine> {
+async function engine(name: VariantName, dtype: 'fp32' | 'q4' | 'q4f16' = 'fp32'): Promise<ElasticEngine> {
   const key = `${name}/${dtype}`;
   let e = engines.get(key);
   if (!e) {
@@ -33,6 +33,8 @@ async function engine(name: VariantName, dtype: 'fp32' | 'q4f16' = 'fp32'): Prom
 interface Traced {
   result: DecodeResult;
   feeds: number[][];
+  /** Each model call's rows. */
+  calls: number[][][];
   events: DecodeEvent[];
 }
 
@@ -42,19 +44,23 @@ async function run(
   lanes: Budgets[],
   sampling: Sampling = GREEDY,
   onEvent?: (ev: DecodeEvent, abort: () => void) => void,
+  opts: { maxRows?: number } = {},
 ): Promise<Traced> {
   const feeds: number[][] = [];
+  const calls: number[][][] = [];
   const backend = e.backend();
   const forward = backend.forward.bind(backend);
-  backend.forward = (feed, past) => {
-    feeds.push([...feed]);
-    return forward(feed, past);
+  backend.forward = (rows) => {
+    calls.push(rows.map((r) => [...r.feed]));
+    for (const r of rows) feeds.push([...r.feed]);
+    return forward(rows);
   };
   const events: DecodeEvent[] = [];
   const ctrl = new AbortController();
   const result = await e.run(
     { problem: PROBLEM, paperSuffix: true, lanes, sampling },
     {
+      ...opts,
       signal: ctrl.signal,
       onEvent: (ev) => {
         events.push(ev);
@@ -68,7 +74,7 @@ async function run(
     expect(lane.thinkingText).not.toContain(MARKER_TEXT.trim());
     expect(lane.solutionText).not.toContain(MARKER_TEXT.trim());
   }
-  return { result, feeds, events };
+  return { result, feeds, calls, events };
 }
 
 const thinkText = (n: number) => thinkingTextFor(script, n);
@@ -147,7 +153,7 @@ describe('single run on the scripted model', () => {
     const feeds: number[][] = [];
     const b = e.backend();
     const fwd = b.forward.bind(b);
-    b.forward = (f, p) => (feeds.push([...f]), fwd(f, p));
+    b.forward = (rows) => (feeds.push(...rows.map((r) => [...r.feed])), fwd(rows));
     await expect(e.run({ problem: PROBLEM, paperSuffix: true, lanes: [{ thinking: 2000, solution: 100 }], sampling: GREEDY }, {}, b)).rejects.toThrow(
       /context is 2048.*thinking budget can be at most/,
     );
@@ -258,6 +264,73 @@ describe('budget sweep', () => {
   });
 });
 
+describe('batched sweep: the trunk and every lane in its solution share each model call', () => {
+  const budgets = [8, 16, 30];
+  const lanes = budgets.map((t) => ({ thinking: t, solution: 100 }));
+
+  it('forks rows at different steps, ends lanes at different steps, and costs max(t + s) steps', async () => {
+    const e = await engine('scripted-never-close');
+    const { result, calls } = await run(e, lanes);
+    // Rows per call: the prompt, the trunk alone, then each fork adds a row and each end drops one.
+    const widths = calls.map((c) => c.length);
+    expect(widths.slice(0, 9)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 2]);
+    expect(Math.max(...widths)).toBe(3);
+    // The cut row feeds (x, </think>) beside the trunk's single x, in the same call.
+    expect(calls[8]).toEqual([[result.thinkingIds[7], SPECIAL.thinkClose], [result.thinkingIds[7]]]);
+    // Lanes end 19 tokens after their cuts: 8 + 19, 16 + 19, 30 + 19 steps.
+    expect(widths.lastIndexOf(3)).toBeLessThan(8 + SOLUTION_LEN);
+    expect(result.stats.forwardCalls).toBe(30 + SOLUTION_LEN);
+    expect(result.stats.rows).toBe(30 + 3 * SOLUTION_LEN);
+    result.lanes.forEach((lane, i) => expect(lane.solutionText).toBe(solutionText(budgets[i]!)));
+  });
+
+  it('gives every lane the ids of the sequential order, greedy and sampled', async () => {
+    const e = await engine('scripted-never-close');
+    const sampling: Sampling = { kind: 'sample', temperature: 1, topP: 1, topK: 0, seed: 21 };
+    for (const s of [GREEDY, sampling]) {
+      const batched = await run(e, lanes, s);
+      const sequential = await run(e, lanes, s, undefined, { maxRows: 1 });
+      expect(sequential.calls.every((c) => c.length === 1)).toBe(true);
+      expect(batched.result.thinkingIds).toEqual(sequential.result.thinkingIds);
+      expect(batched.result.lanes.map((l) => l.solutionIds)).toEqual(sequential.result.lanes.map((l) => l.solutionIds));
+      expect(batched.result.stats.forwardCalls).toBeLessThan(sequential.result.stats.forwardCalls);
+    }
+  });
+
+  it('falls back to the sequential order when the caches of every row would not fit, and refuses with the numbers what never fits', async () => {
+    const small = await ElasticEngine.load('scripted-never-close', { device: 'cpu', dtype: 'fp32', memory: { maxCacheBytes: 400_000 } });
+    const tiny = await ElasticEngine.load('scripted-never-close', { device: 'cpu', dtype: 'fp32', memory: { maxCacheBytes: 100_000 } });
+    try {
+      const req = { problem: PROBLEM, paperSuffix: true, lanes, sampling: GREEDY };
+      expect(await small.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 4 });
+      const { result, calls } = await run(small, lanes);
+      expect(calls.every((c) => c.length === 1)).toBe(true);
+      result.lanes.forEach((lane, i) => expect(lane.solutionText).toBe(solutionText(budgets[i]!)));
+      await expect(tiny.run(req)).rejects.toThrow(/needs 0\.\d+ MB of KV cache even one row at a time .* but this device allows 0\.10 MB/);
+      expect(tiny.ledger.live()).toBe(0);
+    } finally {
+      await small.dispose();
+      await tiny.dispose();
+    }
+  });
+});
+
+describe('when rows batch', () => {
+  it('batches on WebGPU and with float weights; not 4-bit weights on the CPU unless asked', async () => {
+    const { batchesRows } = await import('../src/worker/engine.ts');
+    expect(batchesRows('webgpu', 'q4f16')).toBe(true);
+    expect(batchesRows('cpu', 'fp32')).toBe(true);
+    expect(batchesRows('wasm', 'q4')).toBe(false);
+    expect(batchesRows('cpu', 'q4', 'always')).toBe(true);
+    expect(batchesRows('webgpu', 'fp32', 'never')).toBe(false);
+    const q4 = await engine('scripted-never-close', 'q4');
+    const req = { problem: PROBLEM, paperSuffix: true, lanes: [{ thinking: 8, solution: 20 }, { thinking: 16, solution: 20 }], sampling: GREEDY };
+    expect(await q4.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 3 });
+    const { calls } = await run(q4, req.lanes);
+    expect(calls.every((c) => c.length === 1)).toBe(true);
+  });
+});
+
 describe('sampling through the engine', () => {
   it('is reproducible for a seed and differs across seeds', async () => {
     const e = await engine('scripted-never-close');
@@ -318,21 +391,42 @@ describe('abort', () => {
 
   it('stops mid-solution inside a sweep and frees the shared trace', async () => {
     const e = await engine('scripted-never-close');
-    let solutionTokens = 0;
+    let lane1Tokens = 0;
     const { result } = await run(
       e,
       [
         { thinking: 5, solution: 100 },
-        { thinking: 15, solution: 100 },
+        { thinking: 30, solution: 100 },
       ],
       GREEDY,
       (ev, abort) => {
-        if (ev.type === 'token' && ev.phase === 'solution' && ++solutionTokens === 25) abort();
+        if (ev.type === 'token' && ev.lane === 1 && ++lane1Tokens === 5) abort();
       },
     );
     expect(result.aborted).toBe(true);
     expect(result.lanes[0]!.solutionEnd).toBe('eos');
     expect(result.lanes[1]!.solutionEnd).toBe('aborted');
+  });
+
+  it('stops mid-batch: rows of the trunk and two lanes in flight, every tensor freed', async () => {
+    const e = await engine('scripted-never-close');
+    let lane1Tokens = 0;
+    const { result, calls } = await run(
+      e,
+      [
+        { thinking: 5, solution: 100 },
+        { thinking: 8, solution: 100 },
+        { thinking: 40, solution: 100 },
+      ],
+      GREEDY,
+      (ev, abort) => {
+        if (ev.type === 'token' && ev.lane === 1 && ++lane1Tokens === 3) abort();
+      },
+    );
+    expect(result.aborted).toBe(true);
+    expect(calls.at(-1)).toHaveLength(3);
+    expect(result.lanes.map((l) => l.solutionEnd)).toEqual(['aborted', 'aborted', 'aborted']);
+    expect(result.lanes[0]!.solutionText).toContain('(thought: 5 tokens)');
   });
 });
 

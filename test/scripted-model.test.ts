@@ -121,6 +121,52 @@ describe('scripted model', () => {
   });
 });
 
+describe('scripted model, rows of a batch', () => {
+  /** One call over rows left-padded to one width: `null` ids are masked padding. */
+  async function rows(feeds: (number | null)[][], positions: number[][]) {
+    const S = feeds[0]!.length;
+    const out = await model.forward({
+      input_ids: i64(feeds.flat().map((t) => t ?? 0), [feeds.length, S]),
+      attention_mask: i64(feeds.flat().map((t) => (t === null ? 0 : 1)), [feeds.length, S]),
+      position_ids: i64(positions.flat(), [feeds.length, S]),
+      num_logits_to_keep: i64([1], []),
+      past_key_values: null,
+    });
+    const data = out['logits']!.data as Float32Array;
+    const V = data.length / feeds.length;
+    return feeds.map((_, b) => {
+      let best = 0;
+      for (let i = 1; i < V; i++) if (data[b * V + i]! > data[b * V + best]!) best = i;
+      return best;
+    });
+  }
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+  it('each row reads its own history: rows of different lengths, left padding skipped', async () => {
+    const [t1, t2] = expectedGreedy(script, VARIANTS['scripted-think48'], 3).think;
+    const n = prompt.length;
+    const best = await rows(
+      [
+        [...prompt, t1!],
+        [null, ...prompt],
+      ],
+      [range(0, n + 1), [0, ...range(0, n)]],
+    );
+    expect(best).toEqual([t2, t1]);
+  });
+
+  it('flags a corrupt row alone', async () => {
+    const [t1, t2] = expectedGreedy(script, VARIANTS['scripted-think48'], 3).think;
+    const n = prompt.length;
+    // Row 1's positions start at 1: its padding counted as a position.
+    const shifted = await rows([[...prompt, t1!], [null, ...prompt]], [range(0, n + 1), range(0, n + 1)]);
+    expect(shifted).toEqual([t2, script.markerId]);
+    // Row 0's padding unmasked (an id the row never fed, at the position its first real id takes).
+    const unmasked = await rows([[0, ...prompt], [null, ...prompt]], [[0, ...range(0, n)], [0, ...range(0, n)]]);
+    expect(unmasked).toEqual([script.markerId, t1]);
+  });
+});
+
 /** A copy of a cache tensor with one entry's token id changed. */
 function shifted(t: Tensor): Tensor {
   const data = Float32Array.from(t.data as Float32Array);

@@ -149,26 +149,33 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   const r = await waitForRunEnd(runId);
   const outcomes = laneOutcomes(r);
   const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
-  sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate });
+  const cost = r.stats ? { steps: r.stats.forwardCalls, rows: r.stats.rows, wallMs: r.stats.wallMs } : {};
+  sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate, ...cost });
   if (r.status === 'failed') throw new Error(r.error ?? 'The sweep failed.');
   return r.status === 'stopped' ? 'stopped' : 'finished';
 }
 
 async function runIndependent(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
+  // Lanes of one model with the same sampling (and seed) differ only in budgets: each equals the
+  // lane of a sweep, so they decode together in batched rows, one run for all.
+  const first = lanes[0]!;
+  if (lanes.length > 1 && lanes.every((l) => l.modelId === first.modelId && JSON.stringify(l.sampling) === JSON.stringify(first.sampling))) {
+    if (!(await ensureModel(id, 0, first.modelId))) return 'stopped';
+    const runId = startRun({
+      problem: settings.problem,
+      paperSuffix: settings.paperSuffix,
+      lanes: lanes.map((l) => ({ thinking: l.thinking, solution: l.solution })),
+      sampling: first.sampling,
+    });
+    comparisonRunIds.add(runId);
+    sweepStarted(id, runId);
+    const run = await waitForRunEnd(runId);
+    lanes.forEach((_, i) => laneFinished(id, i, laneOutcome(run, i, run.stats)));
+    return run.status === 'stopped' ? 'stopped' : 'finished';
+  }
   for (const [i, lane] of lanes.entries()) {
     if (stopFlag) return 'stopped';
-    const model = modelStore.getState();
-    if (model.status !== 'ready' || model.info?.modelId !== lane.modelId) {
-      modelLoadStarted(id, lane.modelId);
-      const err = loadModel(lane.modelId, true);
-      if (err) throw new Error(`Lane ${i + 1}: ${err}`);
-      // Ends when this load ends, or when another load replaced it (then it counts as failed).
-      const s = await waitFor(modelStore, (m) => m.requested?.modelId !== lane.modelId || m.status === 'ready' || m.status === 'error');
-      modelLoadEnded(id);
-      if (s.requested?.modelId !== lane.modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
-      if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
-      if (stopFlag) return 'stopped';
-    }
+    if (!(await ensureModel(id, i, lane.modelId))) return 'stopped';
     const runId = startRun({
       problem: settings.problem,
       paperSuffix: settings.paperSuffix,
@@ -182,6 +189,21 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     if (run.status === 'stopped') return 'stopped';
   }
   return 'finished';
+}
+
+/** Loads lane `i`'s model unless it is the loaded one; false when the user stopped meanwhile. */
+async function ensureModel(id: string, i: number, modelId: string): Promise<boolean> {
+  const model = modelStore.getState();
+  if (model.status === 'ready' && model.info?.modelId === modelId) return true;
+  modelLoadStarted(id, modelId);
+  const err = loadModel(modelId, true);
+  if (err) throw new Error(`Lane ${i + 1}: ${err}`);
+  // Ends when this load ends, or when another load replaced it (then it counts as failed).
+  const s = await waitFor(modelStore, (m) => m.requested?.modelId !== modelId || m.status === 'ready' || m.status === 'error');
+  modelLoadEnded(id);
+  if (s.requested?.modelId !== modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
+  if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
+  return !stopFlag;
 }
 
 /** Stops the whole comparison: the running lane stops within a step, the rest never start. */

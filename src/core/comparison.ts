@@ -45,7 +45,15 @@ export interface ComparisonRecord {
   readonly reference: ReferenceProblem | null;
   readonly lanes: readonly { readonly settings: LaneSettings; readonly outcome: LaneOutcome }[];
   /** Sweep only: the shared trace and what it cost against separate runs. */
-  readonly sweep: { readonly traceText: string; readonly decodedTokens: number; readonly separateTokens: number } | null;
+  readonly sweep: {
+    readonly traceText: string;
+    readonly decodedTokens: number;
+    readonly separateTokens: number;
+    /** Model calls, rows run (the calls one row at a time would take) and wall time; absent in older records. */
+    readonly steps?: number;
+    readonly rows?: number;
+    readonly wallMs?: number;
+  } | null;
   readonly status: 'finished' | 'stopped' | 'failed';
 }
 

@@ -1,11 +1,11 @@
 // The decode loop over a fake backend that checks cache ownership: every handle is released
 // exactly once, and no released handle is ever fed again.
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decode, type DecodeBackend, type DecodeRequest } from './decode.ts';
+import { DecodeError, decode, type DecodeBackend, type DecodeOptions, type DecodeRequest, type Row } from './decode.ts';
 import type { SpecialIds } from './policy.ts';
 
 const IDS: SpecialIds = { eos: 2, thinkOpen: 3, thinkClose: 4 };
-const V = 64;
+const V = 128;
 
 interface Handle {
   readonly serial: number;
@@ -20,15 +20,23 @@ class FakeBackend implements DecodeBackend<Handle> {
   readonly feeds: number[][] = [];
   constructor(private readonly closeAfter = Infinity) {}
 
-  async forward(feed: readonly number[], past: Handle | null) {
-    if (past && !this.live.has(past.serial)) throw new Error(`handle ${past.serial} used after release`);
-    this.feeds.push([...feed]);
-    const history = [...(past?.history ?? []), ...feed];
-    const handle = { serial: ++this.serial, history };
-    this.live.add(handle.serial);
-    const logits = new Float32Array(V).fill(-10);
-    logits[this.next(history)] = 10;
-    return { logits, cache: handle };
+  /** Rows of every call, in order. */
+  readonly calls: number[][][] = [];
+  async forward(rows: readonly Row<Handle>[]) {
+    this.calls.push(rows.map((r) => [...r.feed]));
+    return rows.map(({ feed, past }) => {
+      if (past && !this.live.has(past.serial)) throw new Error(`handle ${past.serial} used after release`);
+      this.feeds.push([...feed]);
+      const history = [...(past?.history ?? []), ...feed];
+      const handle = { serial: ++this.serial, history };
+      this.live.add(handle.serial);
+      // The scripted next token, and a near alternative (never a special id) that sampling can pick.
+      const logits = new Float32Array(V).fill(-10);
+      const next = this.next(history);
+      logits[next] = 1;
+      logits[next + 64] = 0.5;
+      return { logits, cache: handle };
+    });
   }
   release(h: Handle) {
     if (!this.live.delete(h.serial)) throw new Error(`handle ${h.serial} released twice`);
@@ -68,46 +76,6 @@ describe('decode', () => {
     expect(r.stats).toMatchObject({ forwardCalls: 9, tokensFed: PROMPT.length + 9, decodedTokens: 9 });
   });
 
-  it('sweep: one trace, forks at each budget, cost max(t) + Σ s, nothing leaked', async () => {
-    const b = new FakeBackend();
-    const r = await decode(b, req([{ thinking: 2, solution: 10 }, { thinking: 5, solution: 3 }, { thinking: 9, solution: 10 }]));
-    expect(r.lanes.map((l) => l.solutionIds[0])).toEqual([42, 45, 49]);
-    expect(r.lanes.map((l) => l.solutionTokens)).toEqual([6, 3, 6]);
-    expect(r.stats.decodedTokens).toBe(9 + 6 + 3 + 6);
-    expect(r.thinkingIds).toHaveLength(9);
-    expect(b.feeds.filter((f) => f.length === PROMPT.length)).toHaveLength(1);
-    expect(b.live.size).toBe(0);
-  });
-
-  it('sweep lanes equal single runs at the same budgets', async () => {
-    const lanes = [{ thinking: 1, solution: 10 }, { thinking: 4, solution: 10 }];
-    const sweep = await decode(new FakeBackend(), req(lanes));
-    for (const [i, lane] of lanes.entries()) {
-      const single = await decode(new FakeBackend(), req([lane]));
-      expect(single.lanes[0]!.solutionIds).toEqual(sweep.lanes[i]!.solutionIds);
-      expect(single.thinkingIds).toEqual(sweep.thinkingIds.slice(0, lane.thinking));
-    }
-  });
-
-  it('a natural close before some budgets forks those lanes from the same point', async () => {
-    const b = new FakeBackend(3);
-    const r = await decode(b, req([{ thinking: 2, solution: 10 }, { thinking: 8, solution: 10 }, { thinking: 9, solution: 10 }]));
-    expect(r.lanes.map((l) => l.thinkingEnd)).toEqual(['budget', 'model', 'model']);
-    expect(r.lanes.map((l) => l.thinkingTokens)).toEqual([2, 4, 4]);
-    expect(r.lanes[1]!.solutionIds).toEqual(r.lanes[2]!.solutionIds);
-    expect(b.live.size).toBe(0);
-  });
-
-  it('t = 0 lanes fork from the prompt cache when other lanes think', async () => {
-    const b = new FakeBackend();
-    const r = await decode(b, req([{ thinking: 0, solution: 10 }, { thinking: 2, solution: 10 }]));
-    expect(b.feeds[0]).toEqual(PROMPT);
-    expect(b.feeds[1]).toEqual([IDS.thinkClose]);
-    expect(r.lanes[0]!.solutionIds[0]).toBe(40);
-    expect(r.lanes[1]!.solutionIds[0]).toBe(42);
-    expect(b.live.size).toBe(0);
-  });
-
   it('abort releases everything at any point', async () => {
     for (let at = 1; at < 25; at++) {
       const b = new FakeBackend();
@@ -143,9 +111,9 @@ describe('decode', () => {
     const b = new FakeBackend();
     let calls = 0;
     const fwd = b.forward.bind(b);
-    b.forward = async (f, p) => {
+    b.forward = async (rows) => {
       if (++calls === 5) throw new Error('device lost');
-      return fwd(f, p);
+      return fwd(rows);
     };
     await expect(decode(b, req([{ thinking: 10, solution: 10 }]))).rejects.toThrow('device lost');
     expect(b.live.size).toBe(0);
@@ -165,9 +133,9 @@ describe('decode', () => {
     let t = 0;
     const b = new FakeBackend();
     const fwd = b.forward.bind(b);
-    b.forward = async (f, p) => {
-      t += f.length > 1 ? 50 : 10;
-      return fwd(f, p);
+    b.forward = async (rows) => {
+      t += rows[0]!.feed.length > 1 ? 50 : 10;
+      return fwd(rows);
     };
     const r = await decode(b, req([{ thinking: 3, solution: 2 }]), { now: () => t });
     expect(r.stats.prefillMs).toBe(50);
@@ -175,5 +143,124 @@ describe('decode', () => {
     // 5 tokens: after the first, calls of 10, 10, 50 (the cut feeds 2), 10 ms.
     expect(r.stats.decodeMs).toBe(80);
     expect(r.stats.tokensPerSecond).toBeCloseTo((4 * 1000) / 80);
+  });
+});
+
+describe.each([
+  ['batched', {}],
+  ['sequential (one row per call)', { maxRows: 1 }],
+] as [string, DecodeOptions][])('sweep, %s', (_, mode) => {
+    it('sweep: one trace, forks at each budget, cost max(t) + Σ s, nothing leaked', async () => {
+      const b = new FakeBackend();
+      const r = await decode(b, req([{ thinking: 2, solution: 10 }, { thinking: 5, solution: 3 }, { thinking: 9, solution: 10 }]), mode);
+      expect(r.lanes.map((l) => l.solutionIds[0])).toEqual([42, 45, 49]);
+      expect(r.lanes.map((l) => l.solutionTokens)).toEqual([6, 3, 6]);
+      expect(r.stats.decodedTokens).toBe(9 + 6 + 3 + 6);
+      expect(r.thinkingIds).toHaveLength(9);
+      expect(b.feeds.filter((f) => f.length === PROMPT.length)).toHaveLength(1);
+      expect(b.live.size).toBe(0);
+    });
+
+    it('sweep lanes equal single runs at the same budgets', async () => {
+      const lanes = [{ thinking: 1, solution: 10 }, { thinking: 4, solution: 10 }];
+      const sweep = await decode(new FakeBackend(), req(lanes), mode);
+      for (const [i, lane] of lanes.entries()) {
+        const single = await decode(new FakeBackend(), req([lane]), mode);
+        expect(single.lanes[0]!.solutionIds).toEqual(sweep.lanes[i]!.solutionIds);
+        expect(single.thinkingIds).toEqual(sweep.thinkingIds.slice(0, lane.thinking));
+      }
+    });
+
+    it('a natural close before some budgets forks those lanes from the same point', async () => {
+      const b = new FakeBackend(3);
+      const r = await decode(b, req([{ thinking: 2, solution: 10 }, { thinking: 8, solution: 10 }, { thinking: 9, solution: 10 }]), mode);
+      expect(r.lanes.map((l) => l.thinkingEnd)).toEqual(['budget', 'model', 'model']);
+      expect(r.lanes.map((l) => l.thinkingTokens)).toEqual([2, 4, 4]);
+      expect(r.lanes[1]!.solutionIds).toEqual(r.lanes[2]!.solutionIds);
+      expect(b.live.size).toBe(0);
+    });
+
+    it('t = 0 lanes fork from the prompt cache when other lanes think', async () => {
+      const b = new FakeBackend();
+      const r = await decode(b, req([{ thinking: 0, solution: 10 }, { thinking: 2, solution: 10 }]), mode);
+      expect(b.feeds[0]).toEqual(PROMPT);
+      expect(b.feeds[1]).toEqual([IDS.thinkClose]);
+      expect(r.lanes[0]!.solutionIds[0]).toBe(40);
+      expect(r.lanes[1]!.solutionIds[0]).toBe(42);
+      expect(b.live.size).toBe(0);
+    });
+
+    it('with sampling, each lane equals its single run with the same seed', async () => {
+      const sampling = { kind: 'sample', temperature: 1, topP: 1, topK: 0, seed: 11 } as const;
+      const lanes = [{ thinking: 3, solution: 8 }, { thinking: 7, solution: 4 }, { thinking: 12, solution: 8 }];
+      const b = new FakeBackend();
+      const sweep = await decode(b, req(lanes, { sampling }), mode);
+      expect(b.live.size).toBe(0);
+      // The alternatives are drawn: the streams are random, not the scripted ids.
+      expect(sweep.thinkingIds.some((id) => id >= 64)).toBe(true);
+      for (const [i, lane] of lanes.entries()) {
+        const single = await decode(new FakeBackend(), req([lane], { sampling }));
+        expect(single.thinkingIds).toEqual(sweep.thinkingIds.slice(0, lane.thinking));
+        expect(sweep.lanes[i]!.solutionIds).toEqual(single.lanes[0]!.solutionIds);
+      }
+    });
+});
+
+describe('row scheduling', () => {
+  const lanes = [{ thinking: 2, solution: 10 }, { thinking: 5, solution: 3 }, { thinking: 9, solution: 10 }];
+
+  it('batched: the trunk and every lane in its solution run in one call; a fork feeds its cut pair beside single ids', async () => {
+    const b = new FakeBackend();
+    const r = await decode(b, req(lanes));
+    // Step 2 samples the 2nd thinking token: lane 0 forks (x, </think>) beside the trunk's x.
+    expect(b.calls[2]).toEqual([[11, IDS.thinkClose], [11]]);
+    // Lanes fork at steps 2, 5 and 9 and end at different steps; the rows of a call shrink and grow.
+    expect(b.calls.map((c) => c.length)).toEqual([1, 1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
+    // Steps: the longest lane's t + s (here 9 + 6 = 15), not max(t) + Σ s.
+    expect(r.stats.forwardCalls).toBe(15);
+    expect(r.stats.rows).toBe(1 + 8 + 6 + 3 + 6);
+    expect(r.stats.decodedTokens).toBe(9 + 6 + 3 + 6);
+    expect(b.live.size).toBe(0);
+  });
+
+  it('sequential: one row per call, each lane to its end before the trunk goes on', async () => {
+    const b = new FakeBackend();
+    const r = await decode(b, req(lanes), { maxRows: 1 });
+    expect(b.calls.every((c) => c.length === 1)).toBe(true);
+    expect(r.stats.forwardCalls).toBe(r.stats.rows);
+    // prompt, thinking 1, lane 0's fork and 5 more solution rows, then the trunk again.
+    expect(b.feeds.slice(0, 4)).toEqual([PROMPT, [10], [11, IDS.thinkClose], [42]]);
+    expect(b.feeds[8]).toEqual([11]);
+  });
+
+  it('a cap between: never more rows than maxRows, lanes before the trunk, same lanes', async () => {
+    const b = new FakeBackend();
+    const r = await decode(b, req(lanes), { maxRows: 2 });
+    expect(Math.max(...b.calls.map((c) => c.length))).toBe(2);
+    const all = await decode(new FakeBackend(), req(lanes));
+    expect(r.lanes.map((l) => l.solutionIds)).toEqual(all.lanes.map((l) => l.solutionIds));
+    expect(r.stats.forwardCalls).toBeGreaterThan(all.stats.forwardCalls);
+    expect(b.live.size).toBe(0);
+  });
+
+  it('abort mid-batch releases every cache, whichever row the abort hits', async () => {
+    for (let at = 1; at < 40; at++) {
+      const b = new FakeBackend();
+      const ctrl = new AbortController();
+      let n = 0;
+      const r = await decode(b, req(lanes), {
+        signal: ctrl.signal,
+        onEvent: () => {
+          if (++n === at) ctrl.abort();
+        },
+      });
+      expect(b.live.size, `abort after event ${at}`).toBe(0);
+      expect(b.released.size).toBe(b.feeds.length);
+      if (r.aborted) expect(r.lanes.some((l) => l.solutionEnd === 'aborted')).toBe(true);
+    }
+  });
+
+  it('refuses a cap below one row', async () => {
+    await expect(decode(new FakeBackend(), req(lanes), { maxRows: 0 })).rejects.toThrow(DecodeError);
   });
 });

@@ -5,9 +5,15 @@
 // trunk) up to the largest thinking budget; each lane is an ElasticPolicy with its own
 // budgets fed the same thinking tokens, and the moment a lane's policy leaves the thinking
 // phase the lane forks: it feeds its own ids (`x </think>`) on top of the trunk's cache as it
-// stands (kept, not copied) and decodes its solution to the end, then the trunk goes on.
+// stands (kept, not copied) and decodes its solution to the end.
 // A single run is a sweep with one lane, so both share every line of the algorithm.
 // Decoded tokens: max(t) + Σ s for a sweep, not Σ (t + s).
+//
+// The loop schedules rows, not phases: the trunk and every lane are streams, each with at most
+// one pending row (ids to feed on top of a cache). Each step hands up to `maxRows` pending rows
+// to the backend in one call — lanes first (earliest fork first), the trunk last. With room for
+// every row a sweep costs about max(t + s) steps instead of max(t) + Σ s; with `maxRows` 1 the
+// same loop runs today's sequential order (each lane's solution to its end, then the trunk on).
 import { ElasticPolicy, checkContext, type Budgets, type SolutionEnd, type SpecialIds, type ThinkingEnd } from './policy.ts';
 import { createRng, deriveSeed, type Rng } from './rng.ts';
 import { sampleToken, validateSampling, type Sampling } from './sampler.ts';
@@ -20,10 +26,20 @@ export interface ForwardResult<C> {
   readonly cache: C;
 }
 
+/** One row of a model call: `feed` on top of `past` (null: empty cache). */
+export interface Row<C> {
+  readonly feed: readonly number[];
+  readonly past: C | null;
+}
+
 /** The model, as the loop sees it. */
 export interface DecodeBackend<C> {
-  /** Runs `feed` on top of `past` (null: empty cache). Never consumes or mutates `past`. */
-  forward(feed: readonly number[], past: C | null): Promise<ForwardResult<C>>;
+  /**
+   * Runs every row (in one model call where it can) and returns one result per row, in order.
+   * Never consumes or mutates a past; several rows may share one past, and rows may feed
+   * different numbers of ids on caches of different lengths.
+   */
+  forward(rows: readonly Row<C>[]): Promise<readonly ForwardResult<C>[]>;
   /** Frees a cache handle. Called exactly once per handle forward() returned. */
   release(cache: C): void;
 }
@@ -84,9 +100,14 @@ export interface DecodeStats {
   readonly decodedTokens: number;
   /** Sampled tokens after the first, per second of decode time. */
   readonly tokensPerSecond: number;
+  /** Model calls (steps); a batched sweep runs several rows in one. */
   readonly forwardCalls: number;
   /** Tokens fed to the model, prompt included. */
   readonly tokensFed: number;
+  /** Rows run across all calls: the calls a one-row-at-a-time order would make. */
+  readonly rows?: number;
+  /** From the start of the run to its end. */
+  readonly wallMs?: number;
 }
 
 export interface DecodeResult {
@@ -110,6 +131,8 @@ export interface DecodeOptions {
   /** Detokenizer for streamed text; without it events carry '' text. */
   readonly detokenize?: DecodeFn;
   readonly now?: () => number;
+  /** Most rows per model call (default: all pending rows); 1 is the sequential order. */
+  readonly maxRows?: number;
 }
 
 /** Validates a request before any model call; returns a user-facing message or null. */
@@ -128,6 +151,8 @@ export function validateRequest(req: DecodeRequest): string | null {
 export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, opts: DecodeOptions = {}): Promise<DecodeResult> {
   const invalid = validateRequest(req);
   if (invalid) throw new DecodeError(invalid);
+  const maxRows = opts.maxRows ?? Infinity;
+  if (!(maxRows >= 1)) throw new DecodeError('At least one row per model call is needed.');
   const now = opts.now ?? Date.now;
   const emit = opts.onEvent ?? (() => {});
   const { ids, sampling } = req;
@@ -135,29 +160,20 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
   const detok = opts.detokenize;
   const newDecoder = () => (detok ? new IncrementalDecoder(detok, hidden) : null);
   const seed = sampling.kind === 'sample' ? sampling.seed : 0;
+  // Stream 0 thinks; every lane's solution draws from stream 1 of its own generator, as its
+  // single run would, so lanes never share random numbers whatever order rows run in.
   const rngFor = (stream: number): Rng | null => (sampling.kind === 'sample' ? createRng(deriveSeed(seed, stream)) : null);
 
   const t0 = now();
   let firstTokenAt: number | null = null;
   let prefillMs = 0;
   let forwardCalls = 0;
+  let rowsRun = 0;
   let tokensFed = 0;
   let decoded = 0;
 
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Aborted();
-  };
-  const forward = async (feed: readonly number[], past: C | null) => {
-    checkAbort();
-    forwardCalls++;
-    tokensFed += feed.length;
-    if (forwardCalls > 1) return backend.forward(feed, past);
-    // The first call reads the prompt: that is the prefill.
-    const start = now();
-    const out = await backend.forward(feed, past);
-    prefillMs = now() - start;
-    emit({ type: 'prefill', promptTokens: req.promptIds.length, ms: prefillMs });
-    return out;
   };
   const sample = (logits: Float32Array, rng: Rng | null) => {
     checkAbort();
@@ -175,8 +191,12 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
     decoder: IncrementalDecoder | null;
     text: string;
     finished: boolean;
+    rng: Rng | null;
+    /** Order of the fork among all lanes (scheduling priority); -1 before it forks. */
+    forkedAs: number;
   }
-  const laneStates: LaneState[] = req.lanes.map(() => ({ solutionIds: [], decoder: newDecoder(), text: '', finished: false }));
+  const laneStates: LaneState[] = req.lanes.map(() => ({ solutionIds: [], decoder: newDecoder(), text: '', finished: false, rng: null, forkedAs: -1 }));
+  let forks = 0;
 
   const endThinking = (lane: number) => {
     const st = policies[lane]!.state();
@@ -190,111 +210,138 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
     emit({ type: 'solutionEnded', lane, how: st.solutionEnd!, tokens: st.solutionTokens });
   };
 
-  /**
-   * Decodes one lane's solution. `base` is the cache to feed on top of; when `owned`, the lane
-   * takes it over and frees it as soon as its first call returns.
-   */
-  const runSolution = async (lane: number, base: C | null, owned: boolean, feed: readonly number[]) => {
-    const policy = policies[lane]!;
-    const ls = laneStates[lane]!;
-    const rng = rngFor(1);
-    let cur: C | null = null;
-    let baseHeld = owned && base !== null;
-    try {
-      const first = await forward(feed, base);
-      cur = first.cache;
-      if (baseHeld) {
-        backend.release(base!);
-        baseHeld = false;
-      }
-      let logits = first.logits;
-      for (;;) {
-        const id = sample(logits, rng);
-        const step = policy.onToken(id);
-        ls.solutionIds.push(id);
-        const text = ls.decoder ? ls.decoder.push(id) : '';
-        ls.text += text;
-        emit({ type: 'token', lane, phase: 'solution', id, text });
-        if (step.solutionEnded) {
-          endSolution(lane);
-          return;
-        }
-        const next: ForwardResult<C> = await forward(step.feed, cur);
-        backend.release(cur);
-        cur = next.cache;
-        logits = next.logits;
-      }
-    } finally {
-      if (cur !== null) backend.release(cur);
-      if (baseHeld) backend.release(base!);
+  // Every cache handle the loop holds, with the pending rows that still read it. A handle is
+  // released when its last reader has run, or at the end whatever happened (abort, error).
+  const readers = new Map<C, number>();
+  const hold = (c: C | null) => {
+    if (c !== null) readers.set(c, (readers.get(c) ?? 0) + 1);
+  };
+  const drop = (c: C | null) => {
+    if (c === null) return;
+    const n = (readers.get(c) ?? 0) - 1;
+    if (n > 0) readers.set(c, n);
+    else {
+      readers.delete(c);
+      backend.release(c);
     }
   };
 
+  type Stream = 'prompt' | 'trunk' | number;
+  interface Pending {
+    readonly stream: Stream;
+    readonly feed: readonly number[];
+    readonly past: C | null;
+  }
+  const pending: Pending[] = [];
+  const enqueue = (stream: Stream, feed: readonly number[], past: C | null) => {
+    hold(past);
+    pending.push({ stream, feed, past });
+  };
+  const fork = (lane: number, feed: readonly number[], past: C | null) => {
+    const ls = laneStates[lane]!;
+    ls.forkedAs = forks++;
+    ls.rng = rngFor(1);
+    enqueue(lane, feed, past);
+  };
+  // Lanes in their solution first, earliest fork first; the trunk (or prompt) last.
+  const priority = (p: Pending) => (typeof p.stream === 'number' ? laneStates[p.stream]!.forkedAs : Infinity);
+
+  const thinking = new Set<number>();
+  let thinkRng: Rng | null = null;
+  let atStart: number[] = [];
+  const startFeeds = policies.map((p) => p.start());
+
+  /** The trunk's step: a thinking token, the lanes that leave with it, the trunk's next row. */
+  const onTrunk = (cache: C, logits: Float32Array, fromPrompt: boolean) => {
+    if (fromPrompt) for (const lane of atStart) fork(lane, startFeeds[lane]!, cache);
+    if (thinking.size === 0) return;
+    const x = sample(logits, thinkRng);
+    trunkIds.push(x);
+    const text = trunkDecoder ? trunkDecoder.push(x) : '';
+    emit({ type: 'token', lane: null, phase: 'thinking', id: x, text });
+    const leaving: { lane: number; feed: readonly number[] }[] = [];
+    for (const lane of thinking) {
+      const step = policies[lane]!.onToken(x);
+      if (step.thinkingEnded) leaving.push({ lane, feed: step.feed });
+    }
+    for (const { lane } of leaving) {
+      thinking.delete(lane);
+      endThinking(lane);
+      if (policies[lane]!.state().phase === 'done') endSolution(lane);
+    }
+    for (const { lane, feed } of leaving) if (feed.length > 0) fork(lane, feed, cache);
+    if (thinking.size > 0) enqueue('trunk', [x], cache);
+  };
+
+  /** A lane's step: a solution token, then its next row unless the lane is done. */
+  const onLane = (lane: number, cache: C, logits: Float32Array) => {
+    const ls = laneStates[lane]!;
+    const id = sample(logits, ls.rng);
+    const step = policies[lane]!.onToken(id);
+    ls.solutionIds.push(id);
+    const text = ls.decoder ? ls.decoder.push(id) : '';
+    ls.text += text;
+    emit({ type: 'token', lane, phase: 'solution', id, text });
+    if (step.solutionEnded) endSolution(lane);
+    else enqueue(lane, step.feed, cache);
+  };
+
   let aborted = false;
-  let trunk: C | null = null;
   try {
     // Lanes with t = 0 leave thinking before the first token.
-    const startFeeds = policies.map((p) => p.start());
-    const thinking = new Set(policies.map((_, i) => i).filter((i) => policies[i]!.state().phase === 'thinking'));
+    for (let i = 0; i < policies.length; i++) if (policies[i]!.state().phase === 'thinking') thinking.add(i);
     for (let i = 0; i < policies.length; i++) if (!thinking.has(i)) endThinking(i);
     for (let i = 0; i < policies.length; i++) if (policies[i]!.state().phase === 'done') endSolution(i);
-
-    const atStart = policies.map((_, i) => i).filter((i) => startFeeds[i]!.length > 0);
+    atStart = policies.map((_, i) => i).filter((i) => startFeeds[i]!.length > 0);
+    thinkRng = rngFor(0);
     if (thinking.size === 0 && atStart.length === 1) {
       // A single t = 0 lane: `</think>` rides along with the prompt in one call.
       const lane = atStart[0]!;
-      await runSolution(lane, null, false, [...req.promptIds, ...startFeeds[lane]!]);
+      atStart = [];
+      fork(lane, [...req.promptIds, ...startFeeds[lane]!], null);
     } else if (thinking.size > 0 || atStart.length > 0) {
-      const pre = await forward(req.promptIds, null);
-      trunk = pre.cache;
-      let logits = pre.logits;
-      for (const lane of atStart) await runSolution(lane, trunk, false, startFeeds[lane]!);
-      const thinkRng = rngFor(0);
-      while (thinking.size > 0) {
-        const x = sample(logits, thinkRng);
-        trunkIds.push(x);
-        const text = trunkDecoder ? trunkDecoder.push(x) : '';
-        emit({ type: 'token', lane: null, phase: 'thinking', id: x, text });
-        const leaving: { lane: number; feed: readonly number[] }[] = [];
-        for (const lane of thinking) {
-          const step = policies[lane]!.onToken(x);
-          if (step.thinkingEnded) leaving.push({ lane, feed: step.feed });
+      enqueue('prompt', req.promptIds, null);
+    }
+
+    while (pending.length > 0) {
+      checkAbort();
+      pending.sort((a, b) => priority(a) - priority(b));
+      const batch = pending.splice(0, Math.min(maxRows, pending.length));
+      forwardCalls++;
+      rowsRun += batch.length;
+      for (const r of batch) tokensFed += r.feed.length;
+      const start = now();
+      let results: readonly ForwardResult<C>[];
+      try {
+        results = await backend.forward(batch.map(({ feed, past }) => ({ feed, past })));
+      } finally {
+        // The rows have run (or failed): their pasts lose a reader each.
+        for (const r of batch) drop(r.past);
+      }
+      // The new caches are the loop's now: each is read by the rows its stream enqueues.
+      for (const r of results) hold(r.cache);
+      if (results.length !== batch.length) throw new Error(`The backend returned ${results.length} results for ${batch.length} rows.`);
+      if (forwardCalls === 1) {
+        // The first call reads the prompt: that is the prefill.
+        prefillMs = now() - start;
+        emit({ type: 'prefill', promptTokens: req.promptIds.length, ms: prefillMs });
+      }
+      try {
+        for (const [k, row] of batch.entries()) {
+          const { cache, logits } = results[k]!;
+          if (typeof row.stream === 'number') onLane(row.stream, cache, logits);
+          else onTrunk(cache, logits, row.stream === 'prompt');
         }
-        for (const { lane } of leaving) {
-          thinking.delete(lane);
-          endThinking(lane);
-          if (policies[lane]!.state().phase === 'done') endSolution(lane);
-        }
-        const forks = leaving.filter((l) => l.feed.length > 0);
-        if (thinking.size === 0) {
-          // The trunk ends here: the last fork inherits its cache instead of sharing it.
-          const handoff = trunk;
-          trunk = null;
-          let handedOver = false;
-          try {
-            for (let k = 0; k < forks.length; k++) {
-              const last = k === forks.length - 1;
-              handedOver = last;
-              await runSolution(forks[k]!.lane, handoff, last, forks[k]!.feed);
-            }
-          } finally {
-            // An abort or error in an earlier fork never reached the one that takes it over.
-            if (!handedOver && handoff !== null) backend.release(handoff);
-          }
-          break;
-        }
-        for (const f of forks) await runSolution(f.lane, trunk, false, f.feed);
-        const next: ForwardResult<C> = await forward([x], trunk);
-        backend.release(trunk!);
-        trunk = next.cache;
-        logits = next.logits;
+      } finally {
+        for (const r of results) drop(r.cache);
       }
     }
   } catch (e) {
     if (!(e instanceof Aborted)) throw e;
     aborted = true;
   } finally {
-    if (trunk !== null) backend.release(trunk);
+    for (const c of readers.keys()) backend.release(c);
+    readers.clear();
   }
 
   const end = now();
@@ -334,6 +381,8 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
       tokensPerSecond: decoded > 1 && decodeMs > 0 ? ((decoded - 1) * 1000) / decodeMs : 0,
       forwardCalls,
       tokensFed,
+      rows: rowsRun,
+      wallMs: end - t0,
     },
   };
 }

@@ -142,8 +142,8 @@ function LaneInputs() {
         Add lane
       </button>
       <p className="muted">
-        Lanes run one after another; a lane with another model loads it first, replacing the one in memory — one model is held at a time, so two
-        models that do not fit together still compare.
+        Lanes of one model with the same sampling decode together; otherwise they run one after another, and a lane with another model loads
+        it first, replacing the one in memory — one model is held at a time, so two models that do not fit together still compare.
       </p>
     </div>
   );

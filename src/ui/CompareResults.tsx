@@ -25,7 +25,8 @@ interface LaneDisplay extends LaneOutcome {
 /** Which lane of `run` computes lane i of the comparison, when `run` is the one computing it. */
 function liveLane(c: Comparison, run: Run | null, i: number): number | null {
   if (!run) return null;
-  const lane = c.mode === 'sweep' ? i : 0;
+  // A sweep's run (or independent lanes decoded together) holds every lane; otherwise one each.
+  const lane = c.sweepRunId !== null ? i : 0;
   const ours = (c.sweepRunId !== null && run.runId === c.sweepRunId) || (c.current?.lane === i && run.runId === c.current.runId);
   return ours && run.lanes[lane] ? lane : null;
 }
@@ -96,7 +97,7 @@ export function CompareResults() {
 function statusText(c: Comparison): string {
   switch (c.status) {
     case 'running':
-      return c.loading ? `Loading ${c.loading}…` : c.mode === 'sweep' ? 'Sweeping…' : `Running lane ${(c.current?.lane ?? 0) + 1} of ${c.lanes.length}…`;
+      return c.loading ? `Loading ${c.loading}…` : c.mode === 'sweep' ? 'Sweeping…' : c.sweepRunId !== null ? `Running ${c.lanes.length} lanes together…` : `Running lane ${(c.current?.lane ?? 0) + 1} of ${c.lanes.length}…`;
     case 'stopping':
       return 'Stopping…';
     case 'finished':
@@ -150,6 +151,13 @@ function Summary({ c }: { c: Comparison }) {
   );
 }
 
+/** " in 49 steps (87 one row at a time), 1.2 s": what the batched rows saved, and the wall time. */
+function sweepSteps(sw: NonNullable<Comparison['sweep']>): string {
+  if (sw.steps === undefined) return '';
+  const rows = sw.rows !== undefined && sw.rows > sw.steps ? ` (${sw.rows.toLocaleString()} one row at a time)` : '';
+  return ` in ${sw.steps.toLocaleString()} steps${rows}${sw.wallMs !== undefined ? `, ${formatMs(sw.wallMs)}` : ''}`;
+}
+
 function SweepTrace({ c }: { c: Comparison }) {
   const live = useStore(runStore, (s) => (!c.sweep && s.run?.runId === c.sweepRunId ? s.run.thinking : null));
   const trace = c.sweep?.traceText ?? live ?? '';
@@ -174,7 +182,7 @@ function SweepTrace({ c }: { c: Comparison }) {
         <h2>Shared thinking trace</h2>
         {c.sweep && (
           <span className="cost" data-testid="sweep-cost">
-            Decoded {c.sweep.decodedTokens.toLocaleString()} tokens; running each budget separately would decode {separate?.toLocaleString()}
+            Decoded {c.sweep.decodedTokens.toLocaleString()} tokens{sweepSteps(c.sweep)}; running each budget separately would decode {separate?.toLocaleString()}
             {separate && c.sweep.decodedTokens ? ` (${(separate / c.sweep.decodedTokens).toFixed(2)}× more)` : ''}.
           </span>
         )}

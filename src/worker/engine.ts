@@ -3,16 +3,42 @@
 // `model.forward()` itself — `generate()` ignores top_p and cannot fork a KV cache on WebGPU —
 // and owns every tensor it feeds or receives: inputs are disposed right after each call, a
 // cache's tensors when the loop releases its handle.
-import { AutoModelForCausalLM, AutoTokenizer, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { DecodeError, decode, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult } from '../core/decode.ts';
+import { AutoModelForCausalLM, AutoTokenizer, Tensor, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { DecodeError, decode, validateRequest, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult, type Row } from '../core/decode.ts';
 import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
+import { planRows, type CacheLayout, type MemoryLimits, type RowPlan } from '../core/row-memory.ts';
 import { halfToFloat32 } from './fp16.ts';
 import type { Device as BrowserDevice, Dtype, RunSpec } from './protocol.ts';
 
+/**
+ * The caches of the rows of one model call: per layer one tensor [rows, kv_heads, positions,
+ * head_dim]. Rows may hold different numbers of positions (left padding) and masked holes (a
+ * row that fed fewer ids than another in the same call); `masks` says which are real.
+ */
+class CacheGroup {
+  private handles: number;
+  constructor(
+    readonly tensors: Readonly<Record<string, Tensor>>,
+    /** Per row, 1 where the position holds a real entry, 0 for padding. */
+    readonly masks: readonly Uint8Array[],
+  ) {
+    this.handles = masks.length;
+  }
+  get positions(): number {
+    return this.masks[0]?.length ?? 0;
+  }
+  /** One row's handle is gone; the tensors go with the last. */
+  releaseRow(): void {
+    if (--this.handles === 0) for (const t of Object.values(this.tensors)) t.dispose();
+  }
+}
+
+/** A row's cache: a row of a group. The group's tensors live while any of its rows does. */
 export interface KvCache {
-  readonly tensors: Readonly<Record<string, Tensor>>;
-  /** Positions the cache holds. */
+  readonly group: CacheGroup;
+  readonly row: number;
+  /** Positions the row holds (real entries; the next position id). */
   readonly length: number;
 }
 
@@ -40,11 +66,21 @@ type Model = PreTrainedModel & {
   forward(inputs: Record<string, unknown>): Promise<Record<string, Tensor>>;
 };
 
-const i64 = (values: readonly number[], dims: number[]) => new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+type Elements = Float32Array | Uint16Array;
+
+const i64 = (values: ArrayLike<number>, dims: number[]) => new Tensor('int64', BigInt64Array.from(values as number[], (v) => BigInt(v)), dims);
+
+/** The element data of a tensor on the CPU (downloaded when it lives on the GPU). */
+async function elements(t: Tensor): Promise<Elements> {
+  const ort = (t as unknown as { ort_tensor: { location: string; getData(): Promise<unknown> } }).ort_tensor;
+  return (ort.location === 'cpu' ? t.data : await ort.getData()) as Elements;
+}
 
 export class TransformersBackend implements DecodeBackend<KvCache> {
   private readonly pastSpecs: { name: string; type: string; shape: (number | string)[] }[];
   private readonly keepsLogits: boolean;
+  /** Whether rows of different lengths can share a call (the graph takes a batch, a mask and positions). */
+  readonly canBatch: boolean;
 
   constructor(
     private readonly model: Model,
@@ -55,41 +91,128 @@ export class TransformersBackend implements DecodeBackend<KvCache> {
     this.pastSpecs = session.inputMetadata.filter((m: { name: string }) => m.name.startsWith('past_key_values.'));
     if (this.pastSpecs.length === 0) throw new Error('This model has no past_key_values inputs: it cannot reuse a KV cache.');
     this.keepsLogits = session.inputNames.includes('num_logits_to_keep');
+    this.canBatch =
+      session.inputNames.includes('attention_mask') &&
+      session.inputNames.includes('position_ids') &&
+      this.pastSpecs.every((s) => typeof s.shape[0] !== 'number');
   }
 
-  private emptyCache(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const spec of this.pastSpecs) {
-      const dims = spec.shape.map((d) => (typeof d === 'number' ? d : d === 'batch_size' ? 1 : 0));
-      const data = spec.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
-      out[spec.name] = this.ledger.track(new Tensor(spec.type as 'float32', data as Float32Array, dims));
+  /** The cache's shape, from the graph's past inputs [batch, kv_heads, positions, head_dim]. */
+  get layout(): CacheLayout {
+    const spec = this.pastSpecs[0]!;
+    const dim = (i: number) => (typeof spec.shape[i] === 'number' ? (spec.shape[i] as number) : 0);
+    return { layers: this.pastSpecs.length / 2, kvHeads: dim(1), headDim: dim(3), bytesPerValue: spec.type === 'float16' ? 2 : 4 };
+  }
+
+  /** Layer tensors for `rows` rows, each row's real entries right-aligned (left padding). */
+  private async gather(rows: readonly (KvCache | null)[]): Promise<{ tensors: Record<string, Tensor>; masks: Uint8Array[] }> {
+    // Each source row keeps only its real entries: holes and padding are dropped here.
+    const keep = rows.map((r) => (r ? Array.from(r.group.masks[r.row]!.keys()).filter((j) => r.group.masks[r.row]![j] === 1) : []));
+    const L = Math.max(0, ...keep.map((k) => k.length));
+    const masks = keep.map((k) => {
+      const m = new Uint8Array(L);
+      m.fill(1, L - k.length);
+      return m;
+    });
+    const tensors: Record<string, Tensor> = {};
+    try {
+      await this.gatherInto(tensors, rows, keep, L);
+    } catch (e) {
+      for (const t of Object.values(tensors)) t.dispose();
+      throw e;
     }
-    return out;
+    return { tensors, masks };
   }
 
-  async forward(feed: readonly number[], past: KvCache | null): Promise<ForwardResult<KvCache>> {
-    const pastLen = past?.length ?? 0;
-    const n = feed.length;
-    const total = pastLen + n;
-    const created: Tensor[] = [
-      i64(feed, [1, n]),
-      i64(new Array<number>(total).fill(1), [1, total]),
-      i64(Array.from({ length: n }, (_, i) => pastLen + i), [1, n]),
-    ];
-    const [input_ids, attention_mask, position_ids] = created as [Tensor, Tensor, Tensor];
-    const inputs: Record<string, unknown> = { input_ids, attention_mask, position_ids };
+  private async gatherInto(tensors: Record<string, Tensor>, rows: readonly (KvCache | null)[], keep: readonly number[][], L: number): Promise<void> {
+    for (const spec of this.pastSpecs) {
+      const [, H, , D] = spec.shape.map((d) => (typeof d === 'number' ? d : 0));
+      const heads = H!;
+      const dim = D!;
+      // Rows of one group share its tensor: each is read (downloaded, on a GPU) once.
+      const reads = new Map<Tensor, Promise<Elements>>();
+      const read = (t: Tensor) => reads.get(t) ?? reads.set(t, elements(t)).get(t)!;
+      const sources = await Promise.all(rows.map((r) => (r ? read(r.group.tensors[spec.name]!) : null)));
+      // The sources' own array type: float16 data may be a Float16Array where the runtime has one,
+      // and copying it into a Uint16Array would convert values instead of bits.
+      const Elements = (sources.find((x) => x !== null)?.constructor ?? (spec.type === 'float16' ? Uint16Array : Float32Array)) as new (n: number) => Elements;
+      const out = new Elements(rows.length * heads * L * dim);
+      for (const [b, r] of rows.entries()) {
+        if (!r) continue;
+        const src = sources[b]!;
+        const srcL = r.group.positions;
+        const k = keep[b]!;
+        for (let h = 0; h < heads; h++) {
+          const dstBase = ((b * heads + h) * L + (L - k.length)) * dim;
+          const srcBase = (r.row * heads + h) * srcL * dim;
+          // Runs of consecutive kept positions copy in one go.
+          for (let j = 0; j < k.length; ) {
+            let e = j + 1;
+            while (e < k.length && k[e] === k[e - 1]! + 1) e++;
+            out.set(src.subarray(srcBase + k[j]! * dim, srcBase + (k[e - 1]! + 1) * dim), dstBase + j * dim);
+            j = e;
+          }
+        }
+      }
+      tensors[spec.name] = this.ledger.track(new Tensor(spec.type as 'float32', out as Float32Array, [rows.length, heads, L, dim]));
+    }
+  }
+
+  async forward(rows: readonly Row<KvCache>[]): Promise<ForwardResult<KvCache>[]> {
+    if (rows.length > 1 && !this.canBatch) throw new Error('This model cannot run several rows in one call.');
+    const B = rows.length;
+    const S = Math.max(...rows.map((r) => r.feed.length));
+    // The rows of the previous call, in order, each feeding as many ids: its tensors go in as they are.
+    const first = rows[0]!.past;
+    const reuse =
+      first !== null &&
+      first.group.masks.length === B &&
+      rows.every((r, i) => r.past?.group === first.group && r.past.row === i && r.feed.length === S);
+    const created: Tensor[] = [];
+    let pastTensors: Record<string, Tensor>;
+    let pastMasks: readonly Uint8Array[];
+    if (reuse) {
+      pastTensors = { ...first.group.tensors };
+      pastMasks = first.group.masks;
+    } else {
+      const g = await this.gather(rows.map((r) => r.past));
+      pastTensors = g.tensors;
+      pastMasks = g.masks;
+      created.push(...Object.values(g.tensors));
+    }
+    const P = pastMasks[0]?.length ?? 0;
+    // Shorter feeds are left-padded with masked ids: the new entries of every row line up.
+    const ids = new Array<number>(B * S).fill(0);
+    const positions = new Array<number>(B * S).fill(0);
+    const masks = pastMasks.map((m) => {
+      const next = new Uint8Array(P + S);
+      next.set(m);
+      return next;
+    });
+    const lengths: number[] = [];
+    for (const [b, r] of rows.entries()) {
+      const n = r.feed.length;
+      const len = r.past?.length ?? 0;
+      for (let j = 0; j < S; j++) {
+        const k = j - (S - n);
+        ids[b * S + j] = k >= 0 ? r.feed[k]! : 0;
+        positions[b * S + j] = len + Math.max(k, 0);
+        masks[b]![P + j] = k >= 0 ? 1 : 0;
+      }
+      lengths.push(len + n);
+    }
+    const flatMask = new Array<number>(B * (P + S));
+    for (const [b, m] of masks.entries()) for (let j = 0; j < P + S; j++) flatMask[b * (P + S) + j] = m[j]!;
+    const inputTensors = [i64(ids, [B, S]), i64(flatMask, [B, P + S]), i64(positions, [B, S])];
+    created.push(...inputTensors);
+    const [input_ids, attention_mask, position_ids] = inputTensors as [Tensor, Tensor, Tensor];
+    const inputs: Record<string, unknown> = { input_ids, attention_mask, position_ids, past_key_values: pastTensors };
     if (this.keepsLogits) {
       // Only the last position's logits are needed, also during prefill.
       const keep = new Tensor('int64', BigInt64Array.from([1n]), []);
       created.push(keep);
       inputs['num_logits_to_keep'] = keep;
     }
-    let pastTensors = past?.tensors;
-    if (!pastTensors) {
-      pastTensors = this.emptyCache();
-      created.push(...Object.values(pastTensors));
-    }
-    inputs['past_key_values'] = pastTensors;
     for (const t of created) this.ledger.track(t);
 
     let outputs: Record<string, Tensor>;
@@ -99,30 +222,35 @@ export class TransformersBackend implements DecodeBackend<KvCache> {
       for (const t of created) t.dispose();
     }
     const present: Record<string, Tensor> = {};
-    let logits: Float32Array | null = null;
+    let logits: Float32Array[] | null = null;
     for (const [name, t] of Object.entries(outputs)) {
       this.ledger.track(t);
       if (name.startsWith('present.')) {
         present[name.replace('present.', 'past_key_values.')] = t;
       } else {
-        if (name === 'logits') logits = lastRow(t);
+        if (name === 'logits') logits = rows.map((_, b) => lastRow(t, b));
         t.dispose();
       }
     }
-    if (!logits) throw new Error('The model returned no logits.');
-    return { logits, cache: { tensors: present, length: total } };
+    if (!logits) {
+      for (const t of Object.values(present)) t.dispose();
+      throw new Error('The model returned no logits.');
+    }
+    const group = new CacheGroup(present, masks);
+    return rows.map((_, b) => ({ logits: logits[b]!, cache: { group, row: b, length: lengths[b]! } }));
   }
 
   release(cache: KvCache): void {
-    for (const t of Object.values(cache.tensors)) t.dispose();
+    cache.group.releaseRow();
   }
 }
 
-function lastRow(t: Tensor): Float32Array {
+/** Row `b`'s logits at its last position, as float32. */
+function lastRow(t: Tensor, b: number): Float32Array {
   const dims = t.dims;
   const vocab = dims[dims.length - 1]!;
-  const rows = t.data.length / vocab;
-  const start = (rows - 1) * vocab;
+  const perRow = t.data.length / vocab / dims[0]!;
+  const start = (b * perRow + perRow - 1) * vocab;
   const data = t.data as unknown;
   if (data instanceof Float32Array) return data.slice(start, start + vocab);
   if (data instanceof Uint16Array) return halfToFloat32(data.subarray(start, start + vocab));
@@ -138,6 +266,41 @@ export interface LoadOptions {
   readonly device: Device;
   readonly dtype: Dtype;
   readonly progress?: (p: unknown) => void;
+  /** Caps on the KV caches a run may hold; defaults from the device (see deviceLimits). */
+  readonly memory?: Partial<MemoryLimits>;
+  /** Whether the lanes of a run share model calls (see batchesRows); default 'auto'. */
+  readonly batching?: 'auto' | 'always' | 'never';
+}
+
+/**
+ * 'auto': batched rows where a step of several rows costs little more than a step of one —
+ * WebGPU, and float weights on the CPU (one GEMM reads each weight once for every row). Not 4-bit
+ * weights on the CPU/WASM: ONNX Runtime's MatMulNBits decodes one row with a fused GEMV but
+ * several by dequantizing to float first, so 2 rows cost 2.2–2.4× one row (measured with
+ * tools/bench-sweep.ts on a mid-size q4 model, onnxruntime-node, 2 cores) and batching is slower.
+ */
+export function batchesRows(device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto'): boolean {
+  if (batching !== 'auto') return batching === 'always';
+  return device === 'webgpu' || !dtype.startsWith('q4');
+}
+
+/** What the KV caches of one run may take when nothing else is known. */
+export const DEFAULT_CACHE_BYTES = { webgpu: 2 * 2 ** 30, wasm: 1 * 2 ** 30, cpu: 4 * 2 ** 30 } as const;
+
+/**
+ * Limits for batched rows: WebGPU's largest storage binding and buffer from the device ORT
+ * created (one layer's keys for every row must fit one buffer), and a cap on all caches.
+ */
+export async function deviceLimits(device: Device, configured: Partial<MemoryLimits> = {}): Promise<MemoryLimits> {
+  let maxBufferBytes = 2 ** 31 - 1; // the largest ArrayBuffer a 32-bit WASM heap or tensor copy can take
+  if (device === 'webgpu') {
+    const gpu = await Promise.race([
+      (env.backends.onnx as { webgpu?: { device?: Promise<{ limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } }> } }).webgpu?.device,
+      new Promise<undefined>((r) => setTimeout(r, 1000, undefined)),
+    ]).catch(() => undefined);
+    if (gpu) maxBufferBytes = Math.min(gpu.limits.maxBufferSize, gpu.limits.maxStorageBufferBindingSize);
+  }
+  return { maxBufferBytes: configured.maxBufferBytes ?? maxBufferBytes, maxCacheBytes: configured.maxCacheBytes ?? DEFAULT_CACHE_BYTES[device] };
 }
 
 export interface EngineInfo {
@@ -179,6 +342,8 @@ export class ElasticEngine {
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly model: Model,
     readonly ledger: TensorLedger,
+    private readonly memory: Partial<MemoryLimits>,
+    private readonly batching: LoadOptions['batching'],
   ) {}
 
   static async load(modelId: string, opts: LoadOptions): Promise<ElasticEngine> {
@@ -199,7 +364,7 @@ export class ElasticEngine {
       throw e;
     }
     const context = config.max_position_embeddings ?? 4096;
-    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger());
+    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger(), opts.memory ?? {}, opts.batching);
   }
 
   /** Prompt ids: chat template with the generation prompt, `<think>\n` guaranteed at the end. */
@@ -220,15 +385,37 @@ export class ElasticEngine {
     return new TransformersBackend(this.model, this.ledger);
   }
 
+  /**
+   * How many rows per model call a run may take: all of them when their caches fit the device,
+   * fewer down to the sequential order when not (or when the graph or the device gains nothing
+   * from batching: batchesRows); an error with the numbers when even that does not fit.
+   */
+  async planRun(req: RunSpec, backend: TransformersBackend = this.backend()): Promise<RowPlan> {
+    const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
+    const lanes = req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context));
+    // The longest row: prompt, thinking, `</think>`, solution, and a masked hole per cut at most.
+    const positions = promptIds.length + Math.max(...lanes.map((l) => l.thinking)) + 1 + Math.max(...lanes.map((l) => l.solution)) + lanes.length;
+    const plan = planRows(backend.layout, await deviceLimits(this.info.device, this.memory), lanes.length, positions);
+    if ('error' in plan) throw new DecodeError(plan.error);
+    const batch = backend.canBatch && batchesRows(this.info.device, this.info.dtype, this.batching);
+    return batch ? plan : { ...plan, maxRows: 1, peakBytes: plan.peakBytes / plan.maxRows };
+  }
+
   async run(req: RunSpec, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
     if (!req.problem.trim()) throw new DecodeError('The prompt is empty: type a problem first.');
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
+    const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), sampling: req.sampling, ids: this.info.ids, context: this.info.context };
+    // Budgets beyond the context get their own message before any memory arithmetic.
+    const invalid = validateRequest(request);
+    if (invalid) throw new DecodeError(invalid);
+    const plan = await this.planRun(req, backend);
     try {
-      return await decode(
-      backend,
-      { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), sampling: req.sampling, ids: this.info.ids, context: this.info.context },
-        { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) },
-      );
+      return await decode(backend, request, {
+        ...opts,
+        maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity),
+        detokenize: this.detokenize,
+        now: opts.now ?? (() => performance.now()),
+      });
     } finally {
       // Disposed tensors need no bookkeeping: keep the ledger to what is still alive.
       this.ledger.compact();

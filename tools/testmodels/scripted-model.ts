@@ -12,6 +12,11 @@
 // positions, an attention mask whose length is not past+new, a prompt fed twice, a token fed
 // twice in a row, or layers that disagree make it emit MARKER instead.
 //
+// Batches: each row reads its own history, the entries `attention_mask` marks real, in order
+// (left padding and masked holes are skipped), so rows of different lengths can share a call
+// and a cache bug in one row shows up in that row. A row's newest entry must be real (feeds are
+// left-padded), and its real entries must hold positions 0..n-1.
+//
 // Logits: target 4, an alternative word 2 (alternating between two words so that sampled
 // alternatives never repeat a token), everything else -30. At temperature 1 the target has
 // p ≈ 0.881, so top_p ≤ 0.88 must always pick the target while sampling without top_p would
@@ -162,8 +167,11 @@ export function buildScriptedOnnx(script: Script, spec: ScriptedModelSpec): Uint
   const pos = flat(positionIds);
   const digits = (x: string) => [g.op('Div', [x, i64(256)]), g.op('Mod', [x, i64(256)])];
   const feats = g.op('Concat', [...digits(ids), ...digits(pos)].map((d) => col(toF(d))), { axis: 1 });
-  const padded = g.op('Pad', [feats, g.i64(0, 0, 0, D - 4)]);
-  let entries = g.op('Expand', [g.op('Unsqueeze', [padded, g.i64(0, 1)]), g.i64(1, H, 1, D)]);
+  const padded = g.op('Pad', [feats, g.i64(0, 0, 0, D - 4)]); // [B*S, D]
+  const inShape = g.op('Shape', [inputIds]); // [B, S]
+  const rowsOf = (x: string) => g.op('Reshape', [x, g.op('Concat', [inShape, g.i64(D)], { axis: 0 })]); // [B, S, D]
+  const kvShape = g.op('Concat', [g.op('Slice', [inShape, g.i64(0), g.i64(1)]), g.i64(H), g.op('Slice', [inShape, g.i64(1), g.i64(2)]), g.i64(D)], { axis: 0 });
+  let entries = g.op('Expand', [g.op('Unsqueeze', [rowsOf(padded), g.i64(1)]), kvShape]); // [B, H, S, D]
   if (kvType === DType.float16) entries = g.op('Cast', [entries], { to: DType.float16 });
 
   const presentKeys: string[] = [];
@@ -176,50 +184,66 @@ export function buildScriptedOnnx(script: Script, spec: ScriptedModelSpec): Uint
     }
   }
 
-  // History, read back from layer 0's keys.
+  // History, read back from layer 0's keys: per row, every entry, then only the real ones.
   const present0 = toF(presentKeys[0]!);
-  const rows = g.op('Gather', [g.op('Gather', [present0, i64(0)], { axis: 0 }), i64(0)], { axis: 0 }); // [T, D]
-  const field = (k: number) => toI(g.op('Round', [g.op('Gather', [rows, i64(k)], { axis: 1 })]));
-  const tok = g.op('Add', [g.op('Mul', [field(0), i64(256)]), field(1)]);
-  const hpos = g.op('Add', [g.op('Mul', [field(2), i64(256)]), field(3)]);
-  const total = g.op('Gather', [g.op('Shape', [tok]), i64(0)], { axis: 0 });
-  const idx = g.op('Range', [i64(0), total, i64(1)]);
+  const all = g.op('Gather', [present0, i64(0)], { axis: 1 }); // [B, T, D] (head 0)
+  const field = (k: number) => toI(g.op('Round', [g.op('Gather', [all, i64(k)], { axis: 2 })])); // [B, T]
+  const tokAll = g.op('Add', [g.op('Mul', [field(0), i64(256)]), field(1)]);
+  const posAll = g.op('Add', [g.op('Mul', [field(2), i64(256)]), field(3)]);
+  const total = g.op('Gather', [g.op('Shape', [tokAll]), i64(1)], { axis: 0 }); // T
+  const idx = g.op('Range', [i64(0), total, i64(1)]); // [T]
+  const maskLen = g.op('Gather', [g.op('Shape', [mask]), i64(1)], { axis: 0 });
+  // The mask cut or zero-filled to T columns, so a wrong length is flagged rather than fatal.
+  const zeros = g.op('ConstantOfShape', [g.op('Shape', [tokAll])], { value: tensor.i64([0], [1]) });
+  const maskT = g.op('Slice', [g.op('Concat', [mask, zeros], { axis: 1 }), g.i64(0), g.op('Unsqueeze', [total, g.i64(0)]), g.i64(1)]);
+  const real = g.op('Cast', [maskT], { to: DType.bool }); // [B, T]
+  // Compaction: real entries first, in order (TopK on index, padding pushed past the end).
+  const sortKey = toF(g.op('Where', [real, idx, g.op('Add', [idx, total])]));
+  const order = g.opN('TopK', [sortKey, g.op('Unsqueeze', [total, g.i64(0)])], { axis: 1, largest: 0, sorted: 1 }, { outputs: 2 })[1]!;
+  const tok = g.op('GatherElements', [tokAll, order], { axis: 1 }); // [B, T]: row b's history in its first n_b columns
+  const hpos = g.op('GatherElements', [posAll, order], { axis: 1 });
+  const rowSum = (x: string) => g.op('ReduceSum', [x, g.i64(1)], { keepdims: 0 }); // [B]
+  const rowCol = (x: string) => g.op('Unsqueeze', [x, g.i64(1)]); // [B] -> [B, 1]
+  const n = rowSum(g.op('Cast', [real], { to: DType.int64 })); // [B]
+  const inRow = g.op('Less', [g.op('Unsqueeze', [idx, g.i64(0)]), rowCol(n)]); // [B, T]
 
-  const count = (boolTensor: string) => g.op('ReduceSum', [g.op('Cast', [boolTensor], { to: DType.int64 })], { keepdims: 0 });
+  const count = (boolTensor: string) => rowSum(g.op('Cast', [boolTensor], { to: DType.int64 }));
   const not = (b: string) => g.op('Not', [b]);
   const eq = (a: string, b: string) => g.op('Equal', [a, b]);
   const and = (a: string, b: string) => g.op('And', [a, b]);
   const flag = (scalarBool: string) => g.op('Cast', [scalarBool], { to: DType.int64 });
+  const argmaxRow = (b: string) => g.op('ArgMax', [g.op('Cast', [b], { to: DType.float32 })], { axis: 1, keepdims: 0 });
   const bad: string[] = [];
 
-  // 1. Positions must be 0..T-1: a wrong position_ids or a re-fed prompt breaks this.
-  bad.push(count(not(eq(hpos, idx))));
-  // 2. The attention mask must cover exactly past + new, all ones (batch 1, no padding).
-  const maskLen = g.op('Gather', [g.op('Shape', [mask]), i64(1)], { axis: 0 });
+  // 1. Positions of the real entries must be 0..n-1: a wrong position_ids or a re-fed prompt breaks this.
+  bad.push(count(and(inRow, not(eq(hpos, idx)))));
+  // 2. The attention mask must cover exactly past + new, and each row's newest entry be real.
   bad.push(flag(not(eq(maskLen, total))));
-  bad.push(flag(not(eq(g.op('ReduceSum', [mask], { keepdims: 0 }), maskLen))));
+  const lastReal = g.op('Squeeze', [g.op('Slice', [real, g.i64(-1), g.i64(NEVER), g.i64(1)]), g.i64(1)]); // [B]
+  bad.push(flag(not(lastReal)));
   // 3. The prompt appears once: exactly one `<think>`, at most one BOS.
-  const isOpen = eq(tok, i64(SPECIAL.thinkOpen));
+  const isOpen = and(inRow, eq(tok, i64(SPECIAL.thinkOpen)));
   bad.push(flag(not(eq(count(isOpen), i64(1)))));
-  bad.push(flag(g.op('Greater', [count(eq(tok, i64(SPECIAL.bos))), i64(1)])));
+  bad.push(flag(g.op('Greater', [count(and(inRow, eq(tok, i64(SPECIAL.bos)))), i64(1)])));
   // 4. No generated token follows itself (the script never repeats one): a token fed twice does.
-  const genStart = g.op('Add', [g.op('ArgMax', [g.op('Cast', [isOpen], { to: DType.float32 })], { axis: 0, keepdims: 0 }), i64(2)]);
-  const prev = g.op('Slice', [tok, g.i64(0), g.i64(-1)]);
-  const next = g.op('Slice', [tok, g.i64(1), g.i64(NEVER)]);
-  const prevIdx = g.op('Slice', [idx, g.i64(0), g.i64(-1)]);
-  bad.push(count(and(eq(prev, next), g.op('GreaterOrEqual', [prevIdx, genStart]))));
+  const genStart = g.op('Add', [argmaxRow(isOpen), i64(2)]); // [B]
+  const prev = g.op('Slice', [tok, g.i64(0), g.i64(-1), g.i64(1)]);
+  const next = g.op('Slice', [tok, g.i64(1), g.i64(NEVER), g.i64(1)]);
+  const prevIdx = g.op('Unsqueeze', [g.op('Slice', [idx, g.i64(0), g.i64(-1)]), g.i64(0)]);
+  const pairInRow = g.op('Less', [g.op('Add', [prevIdx, i64(1)]), rowCol(n)]);
+  bad.push(count(and(and(eq(prev, next), pairInRow), g.op('GreaterOrEqual', [prevIdx, rowCol(genStart)]))));
   // 5. All layers hold the same entries: a cache assembled from different steps does not.
   for (let i = 1; i < presentKeys.length; i++) {
     const diff = g.op('ReduceMax', [g.op('Abs', [g.op('Sub', [toF(presentKeys[i]!), present0])])], { keepdims: 0 });
     bad.push(flag(g.op('Greater', [diff, g.scalarF32(0)])));
   }
-  const corrupt = g.op('Greater', [bad.reduce((a, b) => g.op('Add', [a, b])), i64(0)]);
+  const corrupt = g.op('Greater', [bad.reduce((a, b) => g.op('Add', [a, b])), i64(0)]); // [B]
 
-  // Phase and counts.
-  const isClose = and(eq(tok, i64(SPECIAL.thinkClose)), g.op('GreaterOrEqual', [idx, genStart]));
+  // Phase and counts, per row.
+  const isClose = and(and(inRow, eq(tok, i64(SPECIAL.thinkClose))), g.op('GreaterOrEqual', [g.op('Unsqueeze', [idx, g.i64(0)]), rowCol(genStart)]));
   const hasClose = g.op('Greater', [count(isClose), i64(0)]);
-  const closeAt = g.op('ArgMax', [g.op('Cast', [isClose], { to: DType.float32 })], { axis: 0, keepdims: 0 });
-  const thinkingSoFar = g.op('Sub', [total, genStart]);
+  const closeAt = argmaxRow(isClose);
+  const thinkingSoFar = g.op('Sub', [n, genStart]);
   const { thinkLength, eosAt } = spec.variant;
 
   const thinkTable = g.constant(tensor.i64(script.thinkIds));
@@ -228,7 +252,7 @@ export function buildScriptedOnnx(script: Script, spec: ScriptedModelSpec): Uint
   thinkNext = g.op('Where', [eq(thinkingSoFar, i64(eosAt ?? -1)), i64(SPECIAL.eos), thinkNext]);
 
   const seen = g.op('Min', [g.op('Sub', [closeAt, genStart]), i64(NUM_COUNT - 1)]);
-  const solSoFar = g.op('Sub', [g.op('Sub', [total, closeAt]), i64(1)]);
+  const solSoFar = g.op('Sub', [g.op('Sub', [n, closeAt]), i64(1)]);
   const solTable = g.constant(tensor.i64(script.solutionIds));
   const last = script.solutionIds.length - 1;
   let solNext = g.op('Gather', [solTable, g.op('Max', [g.op('Min', [solSoFar, i64(last)]), i64(0)])], { axis: 0 });
@@ -236,25 +260,26 @@ export function buildScriptedOnnx(script: Script, spec: ScriptedModelSpec): Uint
   solNext = g.op('Where', [g.op('Greater', [solSoFar, i64(last)]), i64(SPECIAL.eos), solNext]);
 
   let target = g.op('Where', [hasClose, solNext, thinkNext]);
-  target = g.op('Where', [corrupt, i64(script.markerId), target]);
-  const alt = g.op('Gather', [g.constant(tensor.i64(script.altIds)), g.op('Mod', [total, i64(2)])], { axis: 0 });
+  target = g.op('Where', [corrupt, i64(script.markerId), target]); // [B]
+  const alt = g.op('Gather', [g.constant(tensor.i64(script.altIds)), g.op('Mod', [n, i64(2)])], { axis: 0 });
 
-  // One row of logits: OFF everywhere, TARGET at target, ALT at alt (unless corrupt).
-  const vocabRange = g.op('Range', [i64(0), i64(VOCAB_SIZE), i64(1)]);
-  const oneHot = (t: string) => toF(eq(vocabRange, t));
-  const altWeight = g.op('Where', [corrupt, g.scalarF32(0), g.scalarF32(ALT_LOGIT - OFF_LOGIT)]);
+  // One row of logits per batch row: OFF everywhere, TARGET at target, ALT at alt (unless corrupt).
+  const vocabRange = g.op('Unsqueeze', [g.op('Range', [i64(0), i64(VOCAB_SIZE), i64(1)]), g.i64(0)]); // [1, V]
+  const oneHot = (t: string) => toF(eq(vocabRange, rowCol(t))); // [B, V]
+  const altWeight = rowCol(g.op('Where', [corrupt, g.scalarF32(0), g.scalarF32(ALT_LOGIT - OFF_LOGIT)]));
   const row = g.op('Add', [
     g.op('Add', [g.op('Mul', [oneHot(target), g.scalarF32(TARGET_LOGIT - OFF_LOGIT)]), g.op('Mul', [oneHot(alt), altWeight])]),
     g.scalarF32(OFF_LOGIT),
   ]);
 
-  // Logits for the last `num_logits_to_keep` positions (0 = all), each the same row: the
+  // Logits for the last `num_logits_to_keep` positions (0 = all), each its row's: the
   // script only defines the next token after the whole input.
-  const seqLen = g.op('Gather', [g.op('Shape', [inputIds]), i64(1)], { axis: 0 });
+  const seqLen = g.op('Gather', [inShape, i64(1)], { axis: 0 });
   const kept = g.op('Where', [g.op('Greater', [keep, i64(0)]), g.op('Min', [keep, seqLen]), seqLen]);
-  const outShape = g.op('Concat', [g.i64(1), g.op('Unsqueeze', [kept, g.i64(0)]), g.i64(VOCAB_SIZE)], { axis: 0 });
+  const batchDim = g.op('Slice', [inShape, g.i64(0), g.i64(1)]);
+  const outShape = g.op('Concat', [batchDim, g.op('Unsqueeze', [kept, g.i64(0)]), g.i64(VOCAB_SIZE)], { axis: 0 });
   const logitsType = kvType;
-  let logits = g.op('Expand', [g.op('Reshape', [row, g.i64(1, 1, VOCAB_SIZE)]), outShape]);
+  let logits = g.op('Expand', [g.op('Unsqueeze', [row, g.i64(1)]), outShape]);
   if (logitsType === DType.float16) logits = g.op('Cast', [logits], { to: DType.float16 });
   g.nodeWithOutputs('Identity', [logits], ['logits']);
   g.output('logits', logitsType, ['batch_size', 'sequence_length', VOCAB_SIZE]);

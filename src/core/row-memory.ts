@@ -1,0 +1,79 @@
+// What a batched decode holds in KV cache, and how many rows per model call fit the device.
+// Pure arithmetic on the model's cache layout: the engine supplies the layout and the limits.
+//
+// A call over r rows holds, at its peak, the rows' pasts as the previous call left them, the
+// pasts gathered for this call (when the rows changed: a fork, a lane that ended) and the
+// presents it returns: at most 3 × r row caches. Today's sequential order (one row per call)
+// holds the trunk, a lane and the lane's present: 3 row caches as well, for r = 1.
+
+export interface CacheLayout {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  /** 2 for a float16 cache, 4 for float32. */
+  readonly bytesPerValue: number;
+}
+
+export interface MemoryLimits {
+  /** Largest single buffer: one layer's keys for every row of a call (WebGPU maxStorageBufferBindingSize / maxBufferSize). */
+  readonly maxBufferBytes: number;
+  /** What every KV cache the run holds at once may take. */
+  readonly maxCacheBytes: number;
+}
+
+export interface RowPlan {
+  /** Rows per model call: every row of the sweep when batching fits, 1 for the sequential order. */
+  readonly maxRows: number;
+  /** Rows the sweep could run at once (the trunk and every lane). */
+  readonly rowsWanted: number;
+  /** Positions one row's cache can reach. */
+  readonly positions: number;
+  /** One row's cache at that length, all layers, keys and values. */
+  readonly rowBytes: number;
+  /** The most the run holds at once with `maxRows`. */
+  readonly peakBytes: number;
+}
+
+const PEAK_ROWS_PER_ROW = 3;
+
+export const rowCacheBytes = (l: CacheLayout, positions: number): number => l.layers * 2 * l.kvHeads * l.headDim * l.bytesPerValue * positions;
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0)} MB`;
+
+/**
+ * Rows per call for `lanes` lanes whose longest row reaches `positions` positions (prompt,
+ * thinking, `</think>`, solution, and one masked hole per cut at most). An error with the
+ * numbers when even the sequential order does not fit.
+ */
+export function planRows(layout: CacheLayout, limits: MemoryLimits, lanes: number, positions: number): RowPlan | { readonly error: string } {
+  const rowsWanted = lanes > 1 ? lanes + 1 : 1;
+  const rowBytes = rowCacheBytes(layout, positions);
+  const layerRowBytes = rowBytes / (layout.layers * 2);
+  let maxRows = rowsWanted;
+  while (maxRows > 0 && (PEAK_ROWS_PER_ROW * maxRows * rowBytes > limits.maxCacheBytes || maxRows * layerRowBytes > limits.maxBufferBytes)) maxRows--;
+  if (maxRows === 0) {
+    const need = PEAK_ROWS_PER_ROW * rowBytes;
+    return {
+      error:
+        `This run needs ${mb(need)} of KV cache even one row at a time (${PEAK_ROWS_PER_ROW} caches of ${positions.toLocaleString()} positions × ` +
+        `${layout.layers} layers × ${layout.kvHeads} KV heads × ${layout.headDim} × ${layout.bytesPerValue} bytes = ${mb(rowBytes)} each), ` +
+        `but this device allows ${mb(limits.maxCacheBytes)}` +
+        (layerRowBytes > limits.maxBufferBytes ? ` and buffers of ${mb(limits.maxBufferBytes)} (one layer needs ${mb(layerRowBytes)})` : '') +
+        '. Lower the budgets.',
+    };
+  }
+  return { maxRows, rowsWanted, positions, rowBytes, peakBytes: PEAK_ROWS_PER_ROW * maxRows * rowBytes };
+}
+
+/** One line for the user: what the plan holds, and whether the lanes share calls. */
+export function describePlan(p: RowPlan): string {
+  const how =
+    p.maxRows >= p.rowsWanted
+      ? p.rowsWanted > 1
+        ? `${p.rowsWanted} rows per step`
+        : 'one row'
+      : p.maxRows === 1
+        ? `one row per step (batching ${p.rowsWanted} rows would not fit)`
+        : `${p.maxRows} of ${p.rowsWanted} rows per step (more would not fit)`;
+  return `KV cache: up to ${mb(p.peakBytes)} (${how}; ${mb(p.rowBytes)} per row at ${p.positions.toLocaleString()} positions).`;
+}
