@@ -12,8 +12,8 @@
 // Duration on the 2-core dev machine (shared, loaded): see bench/README.md.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
@@ -57,6 +57,7 @@ async function machine() {
     onnxruntimeNode: ortNode,
     transformersJs: tjs,
     gpu: 'none',
+    loadAverage1mAtStart: Number(loadavg()[0]!.toFixed(1)),
   };
 }
 
@@ -75,8 +76,22 @@ async function main() {
   const results = existsSync(RESULTS) ? (JSON.parse(await readFile(RESULTS, 'utf8')) as Record<string, unknown>) : {};
   const items = (results.items ?? {}) as Record<string, unknown>;
   const rows: [string, string][] = [];
-  const record = (item: Item, figures: Record<string, unknown>) => {
+  const about = await machine();
+  /** Records an item's figures and saves at once: a later failure keeps what was measured. */
+  const record = async (item: Item, figures: Record<string, unknown>) => {
+    // Re-read first: another bench process (another --only) may have saved items meanwhile.
+    if (existsSync(RESULTS)) Object.assign(items, { ...((JSON.parse(await readFile(RESULTS, 'utf8')) as { items?: object }).items ?? {}) });
     items[item] = { date: new Date().toISOString(), quick: opts.quick, model: opts.model ? opts.label : undefined, ...figures };
+    const out = {
+      about:
+        'npm run bench (tools/bench/run.ts). Figures are ratios of things measured side by side in one run, or counts; absolute times are given for context only. ' +
+        'The machine is shared by several engineers building and testing at once (load average ~15-20 on 2 cores during these runs): absolute times swing by 2x or more between runs.',
+      machine: about,
+      standin: 'tools/standin: random weights, E1-Math-1.5B config (Qwen2, 1536 hidden, 28 layers, 12/2 heads, 8960 intermediate, 151936 vocab, untied), seed 1',
+      items,
+    };
+    await mkdir(join(ROOT, 'bench'), { recursive: true });
+    await writeFile(RESULTS, `${JSON.stringify(out, null, 2)}\n`);
   };
 
   const benchDir = join(ROOT, '.cache', 'bench');
@@ -88,7 +103,11 @@ async function main() {
   if (opts.only.includes('convert') || (needModel && !opts.model && !existsSync(join(converted, 'config.json')))) {
     const bf16 = await ensureStandin('bf16', 1, log);
     log(`converting ${bf16.dir} (BF16, one file) to ${dtypes} in Node`);
-    const local = await convertChild(bf16.dir, converted, dtypes);
+    // A fresh output each time (a run measuring decode may hold the model folder open); it becomes
+    // the model folder when there is none yet.
+    const scratch = join(benchDir, 'convert-bf16-onnx');
+    const local = await convertChild(bf16.dir, scratch, dtypes);
+    if (!opts.model && !existsSync(join(converted, 'config.json'))) await rename(scratch, converted);
     log(`local: ${local.seconds.toFixed(0)} s, peak RSS ${local.maxRssMB.toFixed(0)} MB`);
     const figures: Record<string, unknown> = {
       dtypes,
@@ -119,14 +138,14 @@ async function main() {
         await hub.close();
       }
     }
-    record('convert', figures);
+    await record('convert', figures);
   }
 
   const m: ModelUnderTest = { dir: converted, dtype: opts.dtype };
   if (opts.only.includes('decode')) {
     const contexts = opts.quick ? [128, 1024, 4096] : [128, 1024, 2048, 4096];
     const d = await decodeVsContext(m, contexts, opts.quick ? 3 : 7, log);
-    record('decode', { runtime: 'onnxruntime-node CPU', dtype: m.dtype, byContext: d });
+    await record('decode', { runtime: 'onnxruntime-node CPU', dtype: m.dtype, byContext: d });
     for (const [P, v] of Object.entries(d)) rows.push([`2.1 decode, ${P} positions cached (Node CPU, ${m.dtype})`, `${v.msPerToken} ms/token, ${v.ratioTo128}x the 128 figure`]);
   }
 
@@ -136,12 +155,12 @@ async function main() {
     try {
       if (opts.only.includes('loop')) {
         const r = await loopVsGenerate(engine, model, opts.quick ? 8 : 16, opts.quick ? 1 : 2, log);
-        record('loop', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, ...r });
+        await record('loop', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, ...r });
         rows.push(['2.2 our loop / generate() tokens/s (Node CPU, full size)', `${r.ratio}x (${r.oursTokensPerSecond} vs ${r.generateTokensPerSecond} tok/s)`]);
       }
       if (opts.only.includes('prefill')) {
         const r = await prefillAndCut(engine, 300, opts.quick ? 16 : 64, log);
-        record('prefill', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, ...r });
+        await record('prefill', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, ...r });
         rows.push(['2.3 prefill, 300-token prompt', `${r.prefillTokensPerSecond} tok/s (${r.prefillVsDecodeTokensPerSecond}x decode tokens/s)`]);
         rows.push(['2.3 tokens fed at a budget cut', `${r.tokensFedAtCut}`]);
         rows.push([`2.3 re-prefill of prompt + thinking (${r.rePrefillTokens} tokens) / cut step`, `${r.rePrefillOverCut}x (${r.rePrefillMs} vs ${r.cutStepMs} ms)`]);
@@ -149,7 +168,7 @@ async function main() {
       if (opts.only.includes('sweep')) {
         const budgets = opts.quick ? [4, 8, 16, 24] : [16, 32, 64, 96];
         const r = await sweepVsSeparate(engine, budgets, opts.quick ? 4 : 16, log);
-        record('sweep', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, scaledFrom: 't = 512, 1K, 2K, 3K (1/32)', ...r });
+        await record('sweep', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, scaledFrom: 't = 512, 1K, 2K, 3K (1/32)', ...r });
         rows.push([`2.4 sweep t=${budgets.join('/')} s=${r.solution}: decoded tokens`, `${r.sweepDecodedTokens} vs ${r.separateDecodedTokens} for 4 separate runs`]);
         rows.push(['2.4 4 separate runs / sweep, wall time', `${r.wallRatio}x (${r.separateWallS} vs ${r.sweepWallS} s)`]);
       }
@@ -160,22 +179,12 @@ async function main() {
 
   if (opts.only.includes('page')) {
     const r = await pageBench({ port: opts.port, tokens: opts.quick ? 3000 : 10_000, rate: 200, log });
-    record('page', { browser: 'headless Chromium', ...r });
+    await record('page', { browser: 'headless Chromium', ...r });
     rows.push(['2.6 JS before first interaction (gzip), main thread', `${r.jsBeforeInteractionGzipKB} KB (goal < 200); + ${r.workerJsAtStartGzipKB} KB in the model worker started at load`]);
     rows.push([`2.6 long tasks > 50 ms, ${r.streamedTokens} math tokens at ${r.tokensPerSecond} tok/s`, `${r.longTasksOver50ms} (longest ${r.longestTaskMs} ms; goal 0)`]);
     rows.push(['2.6 render time, last 1K tokens / first 1K', `${r.lastOverFirst1k}x (${r.renderLast1kMs} vs ${r.renderFirst1kMs} ms; goal <= 1.2)`]);
   }
 
-  const out = {
-    about:
-      'npm run bench (tools/bench/run.ts). Figures are ratios of things measured side by side in one run, or counts; absolute times are given for context only. ' +
-      'The machine is shared by several engineers building and testing at once: expect absolute times to swing by 2x or more between runs.',
-    machine: await machine(),
-    standin: 'tools/standin: random weights, E1-Math-1.5B config (Qwen2, 1536 hidden, 28 layers, 12/2 heads, 8960 intermediate, 151936 vocab, untied), seed 1',
-    items,
-  };
-  await mkdir(join(ROOT, 'bench'), { recursive: true });
-  await writeFile(RESULTS, `${JSON.stringify(out, null, 2)}\n`);
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'figure'.padEnd(w)}  value`);
   for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
