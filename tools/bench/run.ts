@@ -168,7 +168,7 @@ async function main() {
       if (opts.only.includes('sweep')) {
         const budgets = opts.quick ? [4, 8, 16, 24] : [16, 32, 64, 96];
         const r = await sweepVsSeparate(engine, budgets, opts.quick ? 4 : 16, log);
-        await record('sweep', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, scaledFrom: 't = 512, 1K, 2K, 3K (1/32)', ...r });
+        await record('sweep', { runtime: 'onnxruntime-node CPU (transformers.js)', dtype: m.dtype, scaledFrom: `the paper's t = 512/1024/2048/3072, scaled to ${budgets.join('/')}`, ...r });
         rows.push([`2.4 sweep t=${budgets.join('/')} s=${r.solution}: decoded tokens`, `${r.sweepDecodedTokens} vs ${r.separateDecodedTokens} for 4 separate runs`]);
         rows.push(['2.4 4 separate runs / sweep, wall time', `${r.wallRatio}x (${r.separateWallS} vs ${r.sweepWallS} s)`]);
       }
