@@ -85,7 +85,7 @@ async function main() {
     const out = {
       about:
         'npm run bench (tools/bench/run.ts). Figures are ratios of things measured side by side in one run, or counts; absolute times are given for context only. ' +
-        'The machine is shared by several engineers building and testing at once (load average ~15-20 on 2 cores during these runs): absolute times swing by 2x or more between runs.',
+        'The machine is shared by several engineers building and testing at once (load average 17-28 on 2 cores during the committed runs): absolute times swing by 2x or more between runs.',
       machine: about,
       standin: 'tools/standin: random weights, E1-Math-1.5B config (Qwen2, 1536 hidden, 28 layers, 12/2 heads, 8960 intermediate, 151936 vocab, untied), seed 1',
       items,
