@@ -172,25 +172,40 @@ export interface TensorToWrite {
   readonly data: Float32Array;
 }
 
-/** Encodes tensors as one safetensors file (tests generate checkpoints with this). */
-export function encodeSafetensors(tensors: readonly TensorToWrite[], metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+/** A tensor's place in a file being written: name, dtype and shape, no data. */
+export type TensorLayout = Pick<TensorToWrite, 'name' | 'dtype' | 'shape'>;
+
+/**
+ * The file's first bytes (length prefix + JSON header, padded to 8) for tensors stored in this
+ * order, and the data size after it; streamed writers (tools/standin) follow it with the data.
+ */
+export function safetensorsPrefix(tensors: readonly TensorLayout[], metadata: Record<string, string> = { format: 'pt' }): { prefix: Uint8Array; dataBytes: number } {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of tensors) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`${t.name}: shape ${t.shape.join('x')} does not match ${t.data.length} values`);
-    const len = n * ELEM_SIZE[t.dtype];
+    const len = t.shape.reduce((a, b) => a * b, 1) * ELEM_SIZE[t.dtype];
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + len] };
     offset += len;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20);
-  headerBytes.set(json);
-  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  const padded = json.byteLength + ((8 - (json.byteLength % 8)) % 8);
+  const prefix = new Uint8Array(8 + padded).fill(0x20);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(padded), true);
+  prefix.set(json, 8);
+  return { prefix, dataBytes: offset };
+}
+
+/** Encodes tensors as one safetensors file (tests generate checkpoints with this). */
+export function encodeSafetensors(tensors: readonly TensorToWrite[], metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+  for (const t of tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new Error(`${t.name}: shape ${t.shape.join('x')} does not match ${t.data.length} values`);
+  }
+  const { prefix, dataBytes } = safetensorsPrefix(tensors, metadata);
+  const out = new Uint8Array(prefix.byteLength + dataBytes);
   const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerBytes.byteLength), true);
-  out.set(headerBytes, 8);
-  let o = 8 + headerBytes.byteLength;
+  out.set(prefix);
+  let o = prefix.byteLength;
   for (const t of tensors) {
     for (let i = 0; i < t.data.length; i++) {
       const v = t.data[i]!;

@@ -29,7 +29,8 @@ export interface TinyCheckpoint {
   readonly weights: Map<string, Float32Array>;
 }
 
-function mulberry32(seed: number) {
+/** A small seeded PRNG (uniform in [0, 1)). */
+export function mulberry32(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -40,7 +41,8 @@ function mulberry32(seed: number) {
   };
 }
 
-const bf16Round = (a: Float32Array) => {
+/** Rounds float32 values to bfloat16 precision in place (nearest even). */
+export const bf16Round = (a: Float32Array) => {
   const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
   for (let i = 0; i < u.length; i++) {
     const x = u[i]!;
@@ -48,6 +50,21 @@ const bf16Round = (a: Float32Array) => {
   }
   return a;
 };
+
+/**
+ * Fills `out` with the next random values of tensor `name` (shape of the whole tensor): norms near
+ * 1, small biases, embeddings in [-1, 1], projections scaled by 1/sqrt(fan-in) so activations stay
+ * O(1) through the layers. Chunked calls continue the same stream.
+ */
+export function fillRandomWeights(name: string, shape: readonly number[], rand: () => number, out: Float32Array): Float32Array {
+  const isNorm = name.endsWith('layernorm.weight') || name === 'model.norm.weight';
+  const isBias = name.endsWith('.bias');
+  const mult = isNorm ? 0.2 : isBias ? 0.5 : name.includes('embed') ? 1 : 1.7;
+  const div = isNorm || isBias || name.includes('embed') ? 1 : Math.sqrt(shape.length === 2 ? shape[1]! : 1);
+  const base = isNorm ? 1 : 0;
+  for (let i = 0; i < out.length; i++) out[i] = base + (mult * (rand() * 2 - 1)) / div;
+  return out;
+}
 
 export function makeTinyQwen2(spec: TinyQwen2Spec): TinyCheckpoint {
   const rand = mulberry32(spec.seed ?? 1);
@@ -78,14 +95,7 @@ export function makeTinyQwen2(spec: TinyQwen2Spec): TinyCheckpoint {
     typeof spec.dtype === 'function' ? spec.dtype(name) : (spec.dtype ?? 'F32');
   const tensors = [...expectedTensors(config)].map(([name, shape]) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    const isNorm = name.endsWith('layernorm.weight') || name === 'model.norm.weight';
-    const isBias = name.endsWith('.bias');
-    const fanIn = shape.length === 2 ? shape[1]! : 1;
-    for (let i = 0; i < n; i++) {
-      const u = rand() * 2 - 1;
-      data[i] = isNorm ? 1 + 0.2 * u : isBias ? 0.5 * u : name.includes('embed') ? u : (1.7 * u) / Math.sqrt(fanIn);
-    }
+    const data = fillRandomWeights(name, shape, rand, new Float32Array(n));
     const dtype = dtypeOf(name);
     if (dtype === 'BF16') bf16Round(data);
     if (dtype === 'F16') roundToF16(data);
