@@ -24,7 +24,8 @@ import {
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore, type SettingsState } from '../state/settings-store.ts';
-import { loadModel, requestStop, startRun } from './actions.ts';
+import { loadModel, startRun } from './actions.ts';
+import { activity, busyReason, jobStarted, stopEverything } from './busy.ts';
 import { findExample } from './examples.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -96,11 +97,21 @@ function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => 
   });
 }
 
-const runEnded = (runId: string) => (s: { run: Run | null }) => s.run?.runId === runId && !isActive(s.run);
+const runEnded = (runId: string) => (s: { run: Run | null }) => s.run?.runId !== runId || !isActive(s.run);
 
-/** Resolves with the run once it has finished, stopped or failed. */
+/**
+ * Resolves with the run once it has finished, stopped, failed or been interrupted (the worker
+ * died: see workerLost). Rejects if another run replaced it, so no caller waits forever.
+ */
 export async function waitForRunEnd(runId: string): Promise<Run> {
-  return (await waitFor(runStore, runEnded(runId))).run!;
+  const r = (await waitFor(runStore, runEnded(runId))).run;
+  if (r?.runId !== runId) throw new Error('Another run replaced this one before it ended.');
+  return r;
+}
+
+/** A run that ended without finishing or being stopped ends the job that waited on it. */
+export function throwIfBroken(r: Run): void {
+  if (r.status === 'failed' || r.status === 'interrupted') throw new Error(r.error ?? 'The run failed.');
 }
 
 function outcomeOf(r: Run, lane: number, withStats: boolean): LaneOutcome {
@@ -125,7 +136,8 @@ let stopFlag = false;
 
 /** Starts the comparison the controls describe; an error message when it cannot. */
 export function requestComparison(onSaved?: (r: ComparisonRecord) => void): string | null {
-  if (compareStore.getState().comparison?.status === 'running' || isActive(runStore.getState().run)) return 'Something is already running.';
+  const busy = busyReason();
+  if (busy) return busy;
   const settings = settingsStore.getState();
   const model = modelStore.getState();
   const loaded = model.status === 'ready' ? (model.info?.modelId ?? null) : null;
@@ -143,11 +155,16 @@ export function requestComparison(onSaved?: (r: ComparisonRecord) => void): stri
     lanes: plan.lanes,
   });
   stopFlag = false;
+  const release = jobStarted(() => {
+    stopFlag = true;
+    comparisonStopRequested(id);
+  });
   const run = plan.mode === 'sweep' ? runSweep(id, plan.lanes, settings) : runIndependent(id, plan.lanes, settings);
   void run
     .then((status) => comparisonEnded(id, status))
     .catch((e: unknown) => comparisonEnded(id, 'failed', e instanceof Error ? e.message : String(e)))
     .finally(() => {
+      release();
       const c = compareStore.getState().comparison;
       if (c?.id === id) onSaved?.(toRecord(c));
     });
@@ -167,7 +184,7 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   const outcomes = lanes.map((_, i) => outcomeOf(r, i, false));
   const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
   sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate });
-  if (r.status === 'failed') throw new Error(r.error ?? 'The sweep failed.');
+  throwIfBroken(r);
   return r.status === 'stopped' ? 'stopped' : 'finished';
 }
 
@@ -183,7 +200,7 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
       const s = await waitFor(modelStore, (m) => m.requested?.modelId !== lane.modelId || m.status === 'ready' || m.status === 'error');
       modelLoadEnded(id);
       if (s.requested?.modelId !== lane.modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
-      if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
+      if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? s.lost?.message ?? 'the model did not load.'}`);
       if (stopFlag) return 'stopped';
     }
     const runId = startRun({
@@ -197,15 +214,12 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     const run = await waitForRunEnd(runId);
     laneFinished(id, i, outcomeOf(run, 0, true));
     if (run.status === 'stopped') return 'stopped';
+    if (run.status === 'interrupted') throw new Error(`Lane ${i + 1}: ${run.error ?? 'interrupted'}`);
   }
   return 'finished';
 }
 
 /** Stops the whole comparison: the running lane stops within a step, the rest never start. */
 export function stopComparison(): void {
-  const c = compareStore.getState().comparison;
-  if (!c || c.status !== 'running') return;
-  stopFlag = true;
-  comparisonStopRequested(c.id);
-  requestStop();
+  if (activity() === 'comparison') stopEverything();
 }

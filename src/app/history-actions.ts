@@ -3,7 +3,9 @@ import type { ComparisonRecord } from '../core/comparison.ts';
 import { findExample } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import { connectHistory, refreshHistory, saveToHistory, type History } from '../state/history.ts';
-import { runStore, type Run } from '../state/run-store.ts';
+import { isActive, runStore, type Run } from '../state/run-store.ts';
+import { toRecord } from '../state/compare-store.ts';
+import { stoppable } from './busy.ts';
 import { modelStore } from '../state/model-store.ts';
 import { extractBoxed } from '../ui/markdown/render.ts';
 
@@ -75,8 +77,78 @@ export function watchSingleRuns(): () => void {
   return runStore.subscribe((s) => {
     const r = s.run;
     if (!r || r.runId === saved || comparisonRunIds.has(r.runId)) return;
-    if (r.status !== 'finished' && r.status !== 'stopped') return;
+    // Interrupted runs (worker or GPU lost) are kept with what had streamed.
+    if (r.status !== 'finished' && r.status !== 'stopped' && r.status !== 'interrupted') return;
     saved = r.runId;
     saveRecord(singleRecord(r));
   });
+}
+
+/** Records interrupted by closing the page, waiting to enter the history on the next visit. */
+export const INTERRUPTED_KEY = 'elastic-interrupted-v1';
+
+/** What is running now as records marked interrupted (the partial texts), or nothing. */
+export function interruptedRecords(why: string): ComparisonRecord[] {
+  const mark = (r: ComparisonRecord): ComparisonRecord => ({
+    ...r,
+    status: 'stopped',
+    lanes: r.lanes.map((l) => (l.outcome.error || l.outcome.solutionEnd ? l : { ...l, outcome: { ...l.outcome, error: why } })),
+  });
+  const c = compareStore.getState().comparison;
+  if (c && (c.status === 'running' || c.status === 'stopping')) return [mark(toRecord(c))];
+  const r = runStore.getState().run;
+  if (r && isActive(r) && !comparisonRunIds.has(r.runId)) return [mark(singleRecord(r))];
+  return [];
+}
+
+/**
+ * Warns before the page closes while something runs, and keeps what had streamed: written to
+ * localStorage on pagehide (synchronous, so it survives the unload; an IndexedDB write might not),
+ * moved into the history on the next visit by recoverInterrupted().
+ */
+export function guardUnload(): () => void {
+  const onBeforeUnload = (e: BeforeUnloadEvent) => {
+    if (!stoppable()) return;
+    e.preventDefault();
+    e.returnValue = ''; // older browsers need a value to show the prompt
+  };
+  const onPageHide = () => {
+    const records = interruptedRecords('Interrupted: the page was closed or reloaded while this ran.');
+    if (records.length === 0) return;
+    try {
+      const kept = JSON.parse(localStorage.getItem(INTERRUPTED_KEY) ?? '[]') as unknown;
+      localStorage.setItem(INTERRUPTED_KEY, JSON.stringify([...(Array.isArray(kept) ? kept : []), ...records]));
+    } catch {
+      // storage full or blocked: nothing more can be done while the page unloads
+    }
+  };
+  addEventListener('beforeunload', onBeforeUnload);
+  addEventListener('pagehide', onPageHide);
+  return () => {
+    removeEventListener('beforeunload', onBeforeUnload);
+    removeEventListener('pagehide', onPageHide);
+  };
+}
+
+/** Moves records kept by guardUnload into the history (validated there like any record). */
+export async function recoverInterrupted(): Promise<number> {
+  let raw: string | null = null;
+  try {
+    raw = localStorage.getItem(INTERRUPTED_KEY);
+  } catch {
+    return 0;
+  }
+  if (!raw) return 0;
+  localStorage.removeItem(INTERRUPTED_KEY);
+  let records: unknown;
+  try {
+    records = JSON.parse(raw);
+  } catch {
+    return 0;
+  }
+  if (!Array.isArray(records)) return 0;
+  const h = await history();
+  let saved = 0;
+  for (const r of records) if (await saveToHistory(h, r as ComparisonRecord)) saved++;
+  return saved;
 }

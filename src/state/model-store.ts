@@ -25,6 +25,8 @@ export interface ModelState {
   readonly warning: string | null;
   /** Bytes of weights and files each model needed when it loaded (its memory, roughly). */
   readonly sizes: Readonly<Record<string, number>>;
+  /** The model worker died (crash, out of memory, GPU lost): what was loaded, to offer a reload. */
+  readonly lost: { readonly message: string; readonly modelId: string | null } | null;
 }
 
 const initial: ModelState = {
@@ -39,6 +41,7 @@ const initial: ModelState = {
   cacheMessage: null,
   warning: null,
   sizes: {},
+  lost: null,
 };
 
 export const modelStore = createStore<ModelState>(() => initial);
@@ -57,6 +60,7 @@ export function loadRequested(modelId: string, device: Device, dtype: Dtype, war
     lastSample: null,
     error: null,
     cacheMessage: null,
+    lost: null,
   });
 }
 
@@ -91,6 +95,21 @@ export function modelLoadFailed(modelId: string, message: string): void {
 /** A load the app refused to start (bad id, no WebGPU, …): shown, nothing else changes. */
 export function loadRejected(message: string): void {
   modelStore.setState({ error: message });
+}
+
+/**
+ * The worker is gone and a fresh one is starting: no model is held any more. A load in flight
+ * ends as failed (so whoever waits on it moves on); the model is remembered for a reload.
+ */
+export function modelWorkerLost(message: string): void {
+  const s = modelStore.getState();
+  const modelId = s.status === 'ready' || s.status === 'loading' ? (s.requested?.modelId ?? null) : null;
+  modelStore.setState({ status: s.status === 'idle' ? 'idle' : 'error', info: null, error: null, lost: { message, modelId } });
+}
+
+/** The user cancelled a load: the worker was replaced, nothing is loaded. */
+export function loadCancelled(): void {
+  modelStore.setState({ status: 'idle', info: null, files: [], error: 'Load cancelled.', lost: null });
 }
 
 export function cacheCleared(bytesFreed: number): void {

@@ -6,7 +6,7 @@ import { parseModelSource } from '../core/model-source.ts';
 import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
 import { ElasticEngine } from './engine.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
-import type { GpuProbe } from './protocol.ts';
+import type { GpuProbe, TestFault } from './protocol.ts';
 
 const CACHE_NAME = 'transformers-cache';
 
@@ -48,9 +48,49 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress });
   return {
     context: engine.info.context,
+    lost: req.device === 'webgpu' ? deviceLost() : undefined,
     run: (spec, opts) => engine.run(spec, opts),
     dispose: () => engine.dispose(),
   };
+}
+
+interface GpuDeviceLike {
+  readonly lost: Promise<{ readonly reason: string; readonly message: string }>;
+  destroy(): void;
+}
+
+/**
+ * ORT's WebGPU device, once a session exists. transformers.js exposes ORT's env; ORT's typings
+ * say a Promise, but its WebGPU EP build stores the device itself: accept both.
+ */
+function ortDevice(): Promise<GpuDeviceLike | undefined> {
+  return Promise.resolve((env.backends.onnx as { webgpu?: { device?: GpuDeviceLike | Promise<GpuDeviceLike> } }).webgpu?.device);
+}
+
+/** Settles when ORT's device is lost: a driver reset, a GPU process crash, or destroy(). */
+async function deviceLost(): Promise<string> {
+  const device = await ortDevice();
+  if (!device) return new Promise<string>(() => {}); // no device to watch
+  const info = await device.lost;
+  const why = info.reason === 'destroyed' ? 'the device was destroyed' : 'the GPU driver or browser reset it';
+  return `The GPU device was lost (${why}${info.message ? `: ${info.message}` : ''}).`;
+}
+
+/** Test hook: the faults a real session meets, provoked on demand. */
+function fault(f: TestFault): void {
+  switch (f) {
+    case 'throw':
+      setTimeout(() => {
+        throw new Error('Test fault: the model worker crashed.');
+      });
+      return;
+    case 'close':
+      self.close();
+      return;
+    case 'destroyDevice':
+      void ortDevice().then((d) => d?.destroy());
+      return;
+  }
 }
 
 async function probe(): Promise<GpuProbe> {
@@ -97,5 +137,6 @@ export function browserDeps(post: HostDeps['post']): HostDeps {
     clearCache,
     schedule: (fn, ms) => void setTimeout(fn, ms),
     now: () => performance.now(),
+    fault,
   };
 }
