@@ -1,9 +1,9 @@
 // Runs an accuracy-against-budget evaluation on the loaded model: each problem is one sweep.
 import { gradeAnswerAsync } from '../core/grade.ts';
 import { evaluationEnded, evaluationStarted, evaluationStopRequested, problemGraded } from '../state/eval-store.ts';
+import { laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
 import { startRun } from './actions.ts';
 import { activity, busyReason, jobStarted, stopEverything } from './busy.ts';
 import { parseSweepBudgets, throwIfBroken, waitForRunEnd } from './compare.ts';
@@ -63,10 +63,9 @@ export function requestEvaluation(req: EvalRequest): string | null {
       throwIfBroken(run);
       if (run.status === 'stopped') return 'stopped' as const;
       const cells = await Promise.all(
-        run.lanes.map(async (l) => {
-          const answer = extractBoxed(l.solution);
+        laneOutcomes(run).map(async ({ answer, thinkingTokens, solutionTokens }) => {
           const { correct } = await gradeAnswerAsync(answer, p.answer);
-          return { answer, correct, thinkingTokens: l.thinkingTokensAtEnd ?? 0, solutionTokens: l.solutionTokens };
+          return { answer, correct, thinkingTokens, solutionTokens };
         }),
       );
       problemGraded(id, { id: p.id, reference: p.answer, cells });
