@@ -16,11 +16,14 @@ async function injectFault(page: Page, fault: Fault) {
   await page.evaluate((f) => (window as unknown as { __elasticTest: { injectFault(f: string): void } }).__elasticTest.injectFault(f), fault);
 }
 
+// Two model loads and two runs on SwiftShader: slow on a busy two-core machine.
+test.describe.configure({ timeout: 480_000 });
+
 async function loadNeverClose(page: Page) {
   await page.goto('/?model=/models/scripted-never-close');
   await expect(page.getByText(/^GPU:/)).toBeVisible();
   await page.getByRole('button', { name: 'Load model' }).click();
-  await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 240_000 });
   await page.getByRole('textbox', { name: 'Problem', exact: true }).fill('What is $6 \\times 7$?');
   await page.getByLabel('Thinking budget', { exact: true }).fill('1500');
   await page.getByLabel('Solution budget', { exact: true }).fill('50');
@@ -55,7 +58,7 @@ for (const { fault, says } of CASES) {
 
     // Reload the model in a fresh worker (no page reload) and run again.
     await page.getByRole('button', { name: 'Reload /models/scripted-never-close' }).click();
-    await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 240_000 });
     await expect(page.getByTestId('worker-lost')).toHaveCount(0);
     await page.getByLabel('Thinking budget', { exact: true }).fill('12');
     await page.getByRole('button', { name: 'Run' }).click();
@@ -66,3 +69,20 @@ for (const { fault, says } of CASES) {
     await expect(page.getByRole('region', { name: 'History' }).getByRole('listitem')).toHaveCount(2);
   });
 }
+
+test('closing the page mid-run warns first; what had streamed enters the history', async ({ page }) => {
+  await loadNeverClose(page);
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('thinking-count')).toHaveText(/^([1-9]\d+) \/ 1,500 tokens$/, { timeout: 60_000 });
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.type());
+    void d.accept();
+  });
+  await page.reload();
+  expect(dialogs).toEqual(['beforeunload']);
+  await page.getByRole('tab', { name: 'History' }).click();
+  await expect(page.getByRole('region', { name: 'History' }).getByRole('listitem')).toHaveCount(1);
+  await page.getByRole('region', { name: 'History' }).getByRole('listitem').getByRole('button').first().click();
+  await expect(page.getByText(/page was closed or reloaded while this ran/).first()).toBeVisible();
+});

@@ -7,6 +7,10 @@
 //   workers are collected into `consoleErrors`; the test fails at the end if there are any not
 //   matched by the `allowedConsoleErrors` option (`test.use({ allowedConsoleErrors: [/…/] })`).
 //   A test that expects errors can read and clear the array itself.
+// - Content-Security-Policy (automatic): `vite preview` serves the production headers
+//   (public/_headers); every violation — a securitypolicyviolation event in a page, or the
+//   browser's "Refused to …" report from a page or a worker — fails the test, whatever the test
+//   allows in `allowedConsoleErrors`.
 import { test as base, expect, type BrowserContext } from '@playwright/test';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -28,6 +32,8 @@ export interface E2EFixtures {
   blockedRequests: string[];
   /** `[page|worker <url>] message` for each console error and uncaught exception. */
   consoleErrors: string[];
+  /** Content-Security-Policy violations. Must be empty when the test ends. */
+  cspViolations: string[];
 }
 
 export interface E2EOptions {
@@ -73,6 +79,28 @@ export const test = base.extend<E2EFixtures & E2EOptions>({
       const unrouted = await guardNetwork(context, blocked);
       await use(blocked);
       expect([...blocked, ...unrouted()], 'requests that tried to leave localhost').toEqual([]);
+    },
+    { auto: true },
+  ],
+
+  cspViolations: [
+    async ({ context }, use) => {
+      const violations: string[] = [];
+      await context.exposeBinding('__e2eCspViolation', (_source, report: string) => void violations.push(report));
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          const report = (window as unknown as { __e2eCspViolation: (r: string) => void }).__e2eCspViolation;
+          report(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
+        });
+      });
+      // Workers have no init scripts: their violations reach the console.
+      context.on('console', (msg) => {
+        if (/Content Security Policy|Refused to (load|execute|connect|create|evaluate|compile|apply)/i.test(msg.text())) {
+          violations.push(`[console${msg.worker() ? ` worker ${msg.worker()!.url()}` : ''}] ${msg.text()}`);
+        }
+      });
+      await use(violations);
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
     },
     { auto: true },
   ],

@@ -36,3 +36,14 @@ test('a hostile link: bad values refused, lanes capped at 6, problem capped', as
   await expect(notice).toContainText('problem was cut to 20,000 characters');
   await expect(page.getByRole('textbox', { name: 'Problem', exact: true })).toHaveValue('z'.repeat(20_000));
 });
+
+test('the page is served with the production headers (CSP without unsafe-eval, isolation)', async ({ page }) => {
+  const res = await page.goto('/');
+  const h = res!.headers();
+  expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(h['content-security-policy']).toContain("'wasm-unsafe-eval'");
+  expect(h['content-security-policy']).not.toContain("'unsafe-eval'");
+  expect(h['cross-origin-opener-policy']).toBe('same-origin');
+  expect(h['cross-origin-embedder-policy']).toBe('require-corp');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+});

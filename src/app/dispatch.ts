@@ -38,7 +38,7 @@ export function dispatchFromWorker(m: FromWorker, now: number): void {
     case 'runFailed':
       return runFailed(m.runId, m.message);
     case 'cacheCleared':
-      return cacheCleared(m.bytesFreed);
+      return cacheCleared(m.bytesFreed, m.refused);
     case 'deviceLost':
       return; // the worker client replaces the worker, then calls workerLost
 

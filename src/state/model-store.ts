@@ -112,8 +112,9 @@ export function loadCancelled(): void {
   modelStore.setState({ status: 'idle', info: null, files: [], error: 'Load cancelled.', lost: null });
 }
 
-export function cacheCleared(bytesFreed: number): void {
+export function cacheCleared(bytesFreed: number, refused: string | null = null): void {
   const mb = (bytesFreed / 1e6).toFixed(1);
+  if (refused) return modelStore.setState({ cacheMessage: `The model cache was not cleared: ${refused}` });
   modelStore.setState({ cacheMessage: `Cleared the model cache (${mb} MB freed). The loaded model stays usable until you reload.` });
 }
 

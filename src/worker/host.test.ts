@@ -196,6 +196,6 @@ describe('WorkerHost', () => {
   it('clears the cache', async () => {
     const { host, posted } = setup(fakeEngine());
     await host.handle({ type: 'clearCache' });
-    expect(posted.at(-1)).toEqual({ type: 'cacheCleared', bytesFreed: 1234 });
+    expect(posted.at(-1)).toEqual({ type: 'cacheCleared', bytesFreed: 1234, refused: null });
   });
 });

@@ -226,8 +226,12 @@ export class WorkerHost {
   }
 
   private async onClearCache(): Promise<void> {
-    const bytesFreed = await this.deps.clearCache();
-    this.deps.post({ type: 'cacheCleared', bytesFreed });
+    try {
+      const bytesFreed = await this.deps.clearCache();
+      this.deps.post({ type: 'cacheCleared', bytesFreed, refused: null });
+    } catch (e) {
+      this.deps.post({ type: 'cacheCleared', bytesFreed: 0, refused: e instanceof Error ? e.message : String(e) });
+    }
   }
 }
 

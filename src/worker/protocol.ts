@@ -102,7 +102,8 @@ export type FromWorker =
       readonly stats: DecodeStats;
     }
   | { readonly type: 'runFailed'; readonly runId: string; readonly message: string }
-  | { readonly type: 'cacheCleared'; readonly bytesFreed: number }
+  /** `refused`: why nothing was cleared (a conversion is writing the cache), or null. */
+  | { readonly type: 'cacheCleared'; readonly bytesFreed: number; readonly refused: string | null }
   /** The WebGPU device is gone (GPUDevice.lost): the loaded model cannot run any more. */
   | { readonly type: 'deviceLost'; readonly message: string };
 

@@ -4,6 +4,7 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { parseModelSource } from '../core/model-source.ts';
 import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
+import { CONVERT_LOCK, clearStaging, type OpfsDirectory } from './convert-storage.ts';
 import { ElasticEngine } from './engine.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe, TestFault } from './protocol.ts';
@@ -121,11 +122,25 @@ async function isCached(modelId: string): Promise<boolean> {
   return keys.some((k) => k.url.includes(needle) && k.url.endsWith('config.json'));
 }
 
+/**
+ * Deletes the model cache and conversion staging left in OPFS — unless a conversion (in any tab)
+ * is writing them right now (CONVERT_LOCK): then nothing is touched and the answer says why.
+ */
 async function clearCache(): Promise<number> {
-  const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
-  await caches.delete(CACHE_NAME);
-  const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
-  return Math.max(0, before - after);
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  const clear = async () => {
+    const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
+    await caches.delete(CACHE_NAME);
+    const storage = navigator.storage as StorageManager & { getDirectory?: () => Promise<unknown> };
+    if (storage?.getDirectory) await clearStaging((await storage.getDirectory()) as unknown as OpfsDirectory);
+    const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
+    return Math.max(0, before - after);
+  };
+  if (!locks) return clear();
+  return locks.request(CONVERT_LOCK, { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error('A model is being converted (in this or another tab): clear the cache when it has finished.');
+    return clear();
+  });
 }
 
 export function browserDeps(post: HostDeps['post']): HostDeps {
