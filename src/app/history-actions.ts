@@ -3,7 +3,7 @@ import type { ComparisonRecord } from '../core/comparison.ts';
 import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import type { History } from '../state/history-db.ts';
-import { connectHistory, refreshHistory, saveToHistory } from '../state/history-store.ts';
+import { clearHistory, connectHistory, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
 import { laneOutcome } from '../state/lane-outcome.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { toRecord } from '../state/compare-store.ts';
@@ -24,6 +24,16 @@ export function loadHistory(): void {
 
 export function saveRecord(r: ComparisonRecord): void {
   void history().then((h) => saveToHistory(h, r));
+}
+
+/** Deletes one kept run or comparison. */
+export async function deleteRecord(id: string): Promise<void> {
+  await removeFromHistory(await history(), id);
+}
+
+/** Deletes every kept run and comparison (settings and downloaded models stay). */
+export async function clearAllHistory(): Promise<void> {
+  await clearHistory(await history());
 }
 
 /** Shows a kept record in the compare view; an error message when it cannot. */
