@@ -39,17 +39,27 @@ export interface E2EFixtures {
 export interface E2EOptions {
   /** Console errors matching any of these do not fail the test. */
   allowedConsoleErrors: RegExp[];
+  /**
+   * Foreign https hosts the test stands in for: their requests are answered from this server
+   * (same path, CORS allowed) instead of being blocked — e.g. a link to a model on another site.
+   */
+  standInHosts: string[];
 }
 
 /** Aborts and records every request that would leave localhost; returns a check for the end of the test. */
-async function guardNetwork(context: BrowserContext, blocked: string[]): Promise<() => string[]> {
+async function guardNetwork(context: BrowserContext, blocked: string[], standIns: readonly string[], baseURL: string): Promise<() => string[]> {
   // Context-level routes see requests from every page and from dedicated workers (fetch, importScripts).
   const routed = new Set<string>(); // never cleared: a test may empty `blocked` to accept its entries
   await context.route(
     (url) => !isLocalUrl(url.href),
-    (route) => {
+    async (route) => {
       const entry = `${route.request().method()} ${route.request().url()}`;
       routed.add(entry);
+      const u = new URL(route.request().url());
+      if (u.protocol === 'https:' && standIns.includes(u.host)) {
+        const response = await route.fetch({ url: new URL(u.pathname + u.search, baseURL).href });
+        return route.fulfill({ response, headers: { ...response.headers(), 'access-control-allow-origin': '*' } });
+      }
       blocked.push(entry);
       return route.abort('blockedbyclient');
     },
@@ -72,11 +82,12 @@ async function guardNetwork(context: BrowserContext, blocked: string[]): Promise
 
 export const test = base.extend<E2EFixtures & E2EOptions>({
   allowedConsoleErrors: [[], { option: true }],
+  standInHosts: [[], { option: true }],
 
   blockedRequests: [
-    async ({ context }, use) => {
+    async ({ context, standInHosts, baseURL }, use) => {
       const blocked: string[] = [];
-      const unrouted = await guardNetwork(context, blocked);
+      const unrouted = await guardNetwork(context, blocked, standInHosts, baseURL!);
       await use(blocked);
       expect([...blocked, ...unrouted()], 'requests that tried to leave localhost').toEqual([]);
     },

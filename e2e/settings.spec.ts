@@ -29,12 +29,12 @@ test('a corrupt saved setting loads the app with a notice, keeping the good ones
 
 test('a hostile link: bad values refused, lanes capped at 6, problem capped', async ({ page }) => {
   const lanes = Array.from({ length: 9 }, (_, i) => `lane=${encodeURIComponent(`/models/scripted-think48|${10 + i}|20|0`)}`).join('&');
-  await page.goto(`/?device=quantum&dtype=q4&t=abc&problem=${'z'.repeat(25_000)}&mode=independent&${lanes}`);
+  await page.goto(`/?device=quantum&dtype=q4&t=abc&problem=${'z'.repeat(12_000)}&mode=independent&${lanes}`);
   const notice = page.getByTestId('settings-notice');
   await expect(notice).toContainText('device ("quantum") was reset');
   await expect(notice).toContainText('9 lanes given, the first 6 are used');
-  await expect(notice).toContainText('problem was cut to 20,000 characters');
-  await expect(page.getByRole('textbox', { name: 'Problem', exact: true })).toHaveValue('z'.repeat(20_000));
+  await expect(notice).toContainText('problem was cut to 10,000 characters');
+  await expect(page.getByRole('textbox', { name: 'Problem', exact: true })).toHaveValue('z'.repeat(10_000));
 });
 
 test('the page is served with the production headers (CSP without unsafe-eval, isolation)', async ({ page }) => {

@@ -1,10 +1,19 @@
 // User intents: validate, record the event in the stores, message the worker.
 import { parseModelSource } from '../core/model-source.ts';
-import { loadCancelled, loadRejected, loadRequested, modelStore } from '../state/model-store.ts';
+import {
+  downloadConsentAsked,
+  downloadConsentEnded,
+  downloadSizeFound,
+  loadCancelled,
+  loadRejected,
+  loadRequested,
+  modelStore,
+} from '../state/model-store.ts';
 import { runFailed, runRequested } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
-import type { RunSpec, TestFault } from '../worker/protocol.ts';
+import type { Dtype, RunSpec, TestFault } from '../worker/protocol.ts';
 import { busyReason, stopEverything } from './busy.ts';
+import { foreignHost, remoteModelSize } from './model-size.ts';
 import { chooseRuntime } from './choices.ts';
 import { presetFor } from './presets.ts';
 import { workerClient } from './worker-client.ts';
@@ -65,9 +74,40 @@ export function loadModel(input: string, forComparison = false): string | null {
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;
   const modelId = input.trim();
+  const host = foreignHost(modelId);
+  if (host && !consented.has(modelId)) {
+    if (forComparison) return `${modelId} comes from ${host}: load it once from the model panel (which shows its size and asks first) before comparing.`;
+    askConsent(modelId, host, src as Exclude<typeof src, { kind: 'local' }>, rt.dtype);
+    return null;
+  }
   loadRequested(modelId, rt.device, rt.dtype, rt.warning);
   workerClient().send({ type: 'load', modelId, device: rt.device, dtype: rt.dtype });
   return null;
+}
+
+/** Foreign models the user agreed to download in this session. */
+const consented = new Set<string>();
+
+function askConsent(modelId: string, host: string, src: Parameters<typeof remoteModelSize>[0], dtype: Dtype): void {
+  downloadConsentAsked(modelId, host);
+  remoteModelSize(src, dtype, (url, init) => fetch(url, init))
+    .then((size) => downloadSizeFound(modelId, size))
+    .catch((e: unknown) => downloadSizeFound(modelId, { error: e instanceof Error ? e.message : String(e) }));
+}
+
+/** The user said yes to downloading the model in question. */
+export function confirmDownload(): string | null {
+  const c = modelStore.getState().consent;
+  if (!c) return null;
+  consented.add(c.modelId);
+  downloadConsentEnded();
+  const err = loadModel(c.modelId);
+  if (err) loadRejected(err);
+  return err;
+}
+
+export function declineDownload(): void {
+  downloadConsentEnded();
 }
 
 /**

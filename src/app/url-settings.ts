@@ -1,7 +1,7 @@
 // Settings in the URL (never outputs), so a link reproduces a run or a comparison.
 import { COMPARE_SETTINGS_SPEC, MAX_LANES, compareSettingsStore, type CompareSettings, type IndependentLaneInput } from '../state/compare-store.ts';
 import { SETTINGS_SPEC, settingsStore, type SettingsState } from '../state/settings-store.ts';
-import { MAX_PROBLEM_CHARS, sanitize, settingsRepaired } from '../state/settings-validation.ts';
+import { MAX_PROBLEM_CHARS, sanitize, settingsNoticeStore, settingsRepaired } from '../state/settings-validation.ts';
 import { EXAMPLES, findExample } from './examples.ts';
 
 export type Tab = 'run' | 'compare' | 'evaluate' | 'history';
@@ -12,6 +12,11 @@ export type Tab = 'run' | 'compare' | 'evaluate' | 'history';
  * is named in the settings notice, the rest applies.
  */
 export function applyUrl(search: string): Tab {
+  // Saved settings repaired on reading are written back at once, so the next visit reads them clean.
+  if (settingsNoticeStore.getState().problems.length) {
+    settingsStore.setState({});
+    compareSettingsStore.setState({});
+  }
   const p = new URLSearchParams(search);
   const problems: string[] = [];
   const s: Partial<Record<keyof SettingsState, unknown>> = {};

@@ -27,6 +27,12 @@ export interface ModelState {
   readonly sizes: Readonly<Record<string, number>>;
   /** The model worker died (crash, out of memory, GPU lost): what was loaded, to offer a reload. */
   readonly lost: { readonly message: string; readonly modelId: string | null } | null;
+  /** A model from a foreign host waiting for the user's yes: where from, how big (null: asking). */
+  readonly consent: {
+    readonly modelId: string;
+    readonly host: string;
+    readonly size: { readonly bytes: number; readonly files: number } | { readonly error: string } | null;
+  } | null;
 }
 
 const initial: ModelState = {
@@ -42,6 +48,7 @@ const initial: ModelState = {
   warning: null,
   sizes: {},
   lost: null,
+  consent: null,
 };
 
 export const modelStore = createStore<ModelState>(() => initial);
@@ -105,6 +112,21 @@ export function modelWorkerLost(message: string): void {
   const s = modelStore.getState();
   const modelId = s.status === 'ready' || s.status === 'loading' ? (s.requested?.modelId ?? null) : null;
   modelStore.setState({ status: s.status === 'idle' ? 'idle' : 'error', info: null, error: null, lost: { message, modelId } });
+}
+
+/** A foreign model needs the user's yes before any download; its size is being looked up. */
+export function downloadConsentAsked(modelId: string, host: string): void {
+  modelStore.setState({ consent: { modelId, host, size: null }, error: null });
+}
+
+export function downloadSizeFound(modelId: string, size: { bytes: number; files: number } | { error: string }): void {
+  const c = modelStore.getState().consent;
+  if (c?.modelId === modelId) modelStore.setState({ consent: { ...c, size } });
+}
+
+/** Answered (yes or no): the question goes away. */
+export function downloadConsentEnded(): void {
+  modelStore.setState({ consent: null });
 }
 
 /** The user cancelled a load: the worker was replaced, nothing is loaded. */

@@ -26,7 +26,7 @@ describe('saved settings are checked field by field', () => {
     expect(sanitize([1, 2], SETTINGS_SPEC, defaultSettings, 'S').problems).toHaveLength(1);
     const huge = sanitize({ problem: 'x'.repeat(MAX_PROBLEM_CHARS + 1) }, SETTINGS_SPEC, defaultSettings, 'S');
     expect(huge.value.problem).toBe('');
-    expect(huge.problems[0]).toMatch(/problem \(text of 20001 characters\)/);
+    expect(huge.problems[0]).toMatch(/problem \(text of 10001 characters\)/);
     expect(sanitize(undefined, SETTINGS_SPEC, defaultSettings, 'S').problems).toEqual([]);
   });
 
@@ -65,7 +65,7 @@ describe('links are checked like saved settings', () => {
     expect(s.problem).toHaveLength(MAX_PROBLEM_CHARS);
     expect(compareSettingsStore.getState().lanes.map((l) => l.modelId)).toEqual(['/models/m0', '/models/m1', '/models/m2', '/models/m3', '/models/m4', '/models/m5']);
     const notice = settingsNoticeStore.getState().problems.join('\n');
-    expect(notice).toMatch(/problem was cut to 20,000 characters/);
+    expect(notice).toMatch(/problem was cut to 10,000 characters/);
     expect(notice).toMatch(/8 lanes given, the first 6 are used/);
     expect(notice).toMatch(/device \("tpu"\) was reset/);
     expect(notice).toMatch(/thinkingBudget \("9{40}"\) was reset/);

@@ -3,8 +3,11 @@
 // and size; a bad one falls back to its default and is named in a notice. Pure.
 import { createStore } from 'zustand/vanilla';
 
-/** Longest problem kept (characters): far beyond any benchmark problem, far below what hangs a page. */
-export const MAX_PROBLEM_CHARS = 20_000;
+/**
+ * Longest problem kept (characters): several times the longest benchmark problem, far below what
+ * hangs a page, and short enough that a link carrying it fits a server's 16 KB request line.
+ */
+export const MAX_PROBLEM_CHARS = 10_000;
 /** Longest model id or URL. */
 export const MAX_MODEL_CHARS = 2_048;
 /** Longest raw number field ("1024", "0.95"). */
