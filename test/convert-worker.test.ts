@@ -13,7 +13,7 @@ import { makeTinyQwen2, type TinyQwen2Spec } from '../src/convert/tiny-checkpoin
 import { BUSY_ELSEWHERE, ConvertHost, convertErrorMessage, type ConvertHostDeps } from '../src/worker/convert-host.ts';
 import { assertConverted, cacheKey, convertedIdFor, isConvertedId } from '../src/worker/convert-keys.ts';
 import type { ConvertSource, FromConvertWorker, StorageQuota } from '../src/worker/convert-protocol.ts';
-import { hubSource, openSource, urlSource, type FetchLike, type OpenedSource } from '../src/worker/convert-sources.ts';
+import { SourceError, hubSource, openSource, readCapped, urlSource, type FetchLike, type OpenedSource } from '../src/worker/convert-sources.ts';
 import { blobStager, listConverted, type CacheLike } from '../src/worker/convert-storage.ts';
 import { ROOT } from './paths.ts';
 
@@ -380,6 +380,31 @@ describe('sources', () => {
     expect(s.calls.filter((c) => c.startsWith('GET https://huggingface.co/owner/tiny/resolve/main/model-')).every((c) => / bytes=\d+-\d+$/.test(c))).toBe(true);
     await expect(hubSource(s.fetchFn, 'owner/missing')).rejects.toThrow(/owner\/missing \(revision main\) was not found on the Hub, or it is private or gated/);
     await expect(hubSource(s.fetchFn, 'not a repo')).rejects.toThrow(/is not a Hub repo id/);
+  });
+
+  it('reads count bytes as they stream and stop past the limit, with or without a (true) length', async () => {
+    const stream = (chunks: number, size: number) => {
+      let sent = 0;
+      let pulled = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled++;
+          if (sent++ < chunks) c.enqueue(new Uint8Array(size));
+          else c.close();
+        },
+      });
+      return { body, pulled: () => pulled };
+    };
+    // No Content-Length: cut after the limit, without reading the rest.
+    const endless = stream(1000, 1024);
+    await expect(readCapped(new Response(endless.body), 4096, 'f')).rejects.toThrow(/more than 4096 bytes/);
+    expect(endless.pulled()).toBeLessThan(10);
+    // A length that lies (says small, sends more) is caught the same way.
+    const liar = stream(1000, 1024);
+    await expect(readCapped(new Response(liar.body, { headers: { 'content-length': '100' } }), 4096, 'f')).rejects.toThrow(SourceError);
+    // A declared length past the limit is refused before reading.
+    await expect(readCapped(new Response(new Uint8Array(10), { headers: { 'content-length': '99999' } }), 4096, 'f')).rejects.toThrow(/more than 4096/);
+    expect(await readCapped(new Response(new Uint8Array([1, 2, 3])), 3, 'f')).toEqual(new Uint8Array([1, 2, 3]));
   });
 
   it('url: HEAD for sizes, Range for data; a server that ignores Range is read whole once', async () => {
