@@ -9,7 +9,7 @@ test.describe.configure({ timeout: 480_000 });
 test('a foreign model link asks first (host, size), can be declined, and its load cancelled', async ({ page }, info) => {
   const modelRequests: string[] = [];
   page.context().on('request', (r) => {
-    if (r.url().includes(HOST) && r.method() === 'GET') modelRequests.push(r.url());
+    if (new URL(r.url()).host === HOST && r.method() === 'GET') modelRequests.push(r.url());
   });
   await page.goto(`/?model=${encodeURIComponent(`https://${HOST}/models/scripted-think48`)}`);
   await expect(page.getByText(/^GPU:/)).toBeVisible();

@@ -3,7 +3,8 @@ import type { ComparisonRecord } from '../core/comparison.ts';
 import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import type { History } from '../state/history-db.ts';
-import { clearHistory, connectHistory, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
+import { toHistoryError } from '../state/history-db.ts';
+import { clearHistory, connectHistory, historyFailed, historyStore, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
 import { laneOutcome } from '../state/lane-outcome.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { toRecord } from '../state/compare-store.ts';
@@ -23,7 +24,21 @@ export function loadHistory(): void {
 }
 
 export function saveRecord(r: ComparisonRecord): void {
-  void history().then((h) => saveToHistory(h, r));
+  void history().then(async (h) => {
+    if (!(await saveToHistory(h, r))) await explainQuota(r);
+  });
+}
+
+const QUOTA_MESSAGE = toHistoryError({ name: 'QuotaExceededError' }, 'save').userMessage;
+
+/** A full disk names the sizes: what this site stores, what it may, what the record needed. */
+async function explainQuota(r: ComparisonRecord): Promise<void> {
+  if (historyStore.getState().error !== QUOTA_MESSAGE) return;
+  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const needed = new Blob([JSON.stringify(r)]).size;
+  const sizes = est?.quota ? ` This site stores ${mb(est.usage ?? 0)} of the ${mb(est.quota)} the browser allows it; this record needs ${mb(needed)}.` : '';
+  historyFailed(`${QUOTA_MESSAGE}${sizes} Downloaded models take most of it: "Clear model cache" frees them (they download again when loaded).`);
 }
 
 /** Deletes one kept run or comparison. */
