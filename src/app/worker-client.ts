@@ -63,6 +63,8 @@ export class WorkerClient {
   private lose(gen: number, message: string): void {
     if (gen !== this.generation) return;
     this.replace();
+    // The old worker may have died before answering the GPU probe, which loads on "auto" wait for.
+    this.send({ type: 'probe' });
     this.onLost(message);
   }
 
