@@ -74,7 +74,7 @@ export function loadModel(input: string, forComparison = false): string | null {
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;
   const modelId = input.trim();
-  const host = foreignHost(modelId);
+  const host = foreignHost(modelId, typeof location === 'undefined' ? undefined : location.origin);
   if (host && !consented.has(modelId)) {
     if (forComparison) return `${modelId} comes from ${host}: load it once from the model panel (which shows its size and asks first) before comparing.`;
     askConsent(modelId, host, src as Exclude<typeof src, { kind: 'local' }>, rt.dtype);

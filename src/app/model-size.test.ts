@@ -15,6 +15,8 @@ describe('foreign model links', () => {
     expect(foreignHost('onnx-community/DeepScaleR-1.5B-Preview-ONNX')).toBeNull();
     expect(foreignHost('/models/scripted-think48')).toBeNull();
     expect(foreignHost('not a model')).toBeNull();
+    expect(foreignHost('http://localhost:4173/models/x', 'http://localhost:4173')).toBeNull();
+    expect(foreignHost('http://localhost:4173/models/x', 'http://localhost:5173')).toBe('localhost:4173');
   });
 
   it('sizes a plain folder by HEAD requests, skipping files it does not have', async () => {

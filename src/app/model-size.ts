@@ -11,10 +11,10 @@ export interface RemoteSize {
 }
 
 /** The host to name before downloading `input`, or null when it needs no question (a preset, this app). */
-export function foreignHost(input: string): string | null {
+export function foreignHost(input: string, ownOrigin?: string): string | null {
   const src = parseModelSource(input);
   if ('error' in src || src.kind === 'local') return null;
-  if (src.kind === 'url') return src.host.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  if (src.kind === 'url') return ownOrigin && src.host === `${ownOrigin.toLowerCase()}/` ? null : src.host.replace(/^https?:\/\//, '').replace(/\/$/, '');
   const id = src.id.toLowerCase();
   return MODEL_PRESETS.some((p) => p.modelId.toLowerCase() === id) ? null : 'huggingface.co';
 }
