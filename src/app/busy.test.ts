@@ -6,7 +6,7 @@ import { evalStore, evaluationStarted } from '../state/eval-store.ts';
 import { loadRequested, modelLoaded, modelStore, resetModelStore } from '../state/model-store.ts';
 import { runRequested, runStore } from '../state/run-store.ts';
 import { defaultSettings, settingsStore } from '../state/settings-store.ts';
-import { requestRun, startRun } from './actions.ts';
+import { cancelLoad, requestRun, startRun } from './actions.ts';
 import { activity, busyReason, jobStarted, stopEverything } from './busy.ts';
 import { throwIfBroken, waitForRunEnd } from './compare.ts';
 import { dispatchFromWorker, workerLost } from './dispatch.ts';
@@ -87,6 +87,17 @@ describe('a lost worker', () => {
     const id = startRun(SPEC);
     const r = await waitForRunEnd(id);
     expect(r).toMatchObject({ status: 'failed', error: 'The model worker crashed.' });
+  });
+
+  it('a cancelled load ends like a failed one (a comparison waiting on it moves on)', async () => {
+    vi.stubGlobal('Worker', class {
+      postMessage() {}
+      terminate() {}
+    });
+    loadRequested('/models/m', 'webgpu', 'q4');
+    cancelLoad();
+    expect(modelStore.getState()).toMatchObject({ status: 'error', error: 'Load cancelled.' });
+    expect(activity()).toBeNull();
   });
 
   it('a wait whose run was replaced rejects instead of hanging', async () => {

@@ -129,9 +129,12 @@ export function downloadConsentEnded(): void {
   modelStore.setState({ consent: null });
 }
 
-/** The user cancelled a load: the worker was replaced, nothing is loaded. */
+/**
+ * The user cancelled a load: the worker was replaced, nothing is loaded. It ends like a failed
+ * load, so whoever waits on it (a comparison loading a lane's model) moves on.
+ */
 export function loadCancelled(): void {
-  modelStore.setState({ status: 'idle', info: null, files: [], error: 'Load cancelled.', lost: null });
+  modelStore.setState({ status: 'error', info: null, files: [], error: 'Load cancelled.', lost: null });
 }
 
 export function cacheCleared(bytesFreed: number, refused: string | null = null): void {
