@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { productionHeaders } from './tools/headers.ts';
 import { testModels } from './tools/vite-plugin-test-models.ts';
 
 // Cross-origin isolation (crossOriginIsolated === true) gives the worker SharedArrayBuffer, so ONNX
@@ -33,5 +34,7 @@ export default defineConfig({
     assetsInlineLimit: (file) => (/\.(wasm|mjs)$/.test(file) ? false : undefined),
   },
   server: { port: 5173, strictPort: true, headers: ISOLATION_HEADERS },
-  preview: { port: 4173, strictPort: true, headers: ISOLATION_HEADERS },
+  // Preview serves the production headers (public/_headers: CSP, COOP/COEP, …) so e2e runs under
+  // the real policy. Dev keeps isolation only: Vite's dev client needs inline scripts.
+  preview: { port: 4173, strictPort: true, headers: productionHeaders() },
 });

@@ -7,6 +7,10 @@
 //   workers are collected into `consoleErrors`; the test fails at the end if there are any not
 //   matched by the `allowedConsoleErrors` option (`test.use({ allowedConsoleErrors: [/…/] })`).
 //   A test that expects errors can read and clear the array itself.
+// - Content-Security-Policy (automatic): `vite preview` serves the production headers
+//   (public/_headers); every violation — a securitypolicyviolation event in a page, or the
+//   browser's "Refused to …" report from a page or a worker — fails the test, whatever the test
+//   allows in `allowedConsoleErrors`.
 import { test as base, expect, type BrowserContext } from '@playwright/test';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -28,22 +32,34 @@ export interface E2EFixtures {
   blockedRequests: string[];
   /** `[page|worker <url>] message` for each console error and uncaught exception. */
   consoleErrors: string[];
+  /** Content-Security-Policy violations. Must be empty when the test ends. */
+  cspViolations: string[];
 }
 
 export interface E2EOptions {
   /** Console errors matching any of these do not fail the test. */
   allowedConsoleErrors: RegExp[];
+  /**
+   * Foreign https hosts the test stands in for: their requests are answered from this server
+   * (same path, CORS allowed) instead of being blocked — e.g. a link to a model on another site.
+   */
+  standInHosts: string[];
 }
 
 /** Aborts and records every request that would leave localhost; returns a check for the end of the test. */
-async function guardNetwork(context: BrowserContext, blocked: string[]): Promise<() => string[]> {
+async function guardNetwork(context: BrowserContext, blocked: string[], standIns: readonly string[], baseURL: string): Promise<() => string[]> {
   // Context-level routes see requests from every page and from dedicated workers (fetch, importScripts).
   const routed = new Set<string>(); // never cleared: a test may empty `blocked` to accept its entries
   await context.route(
     (url) => !isLocalUrl(url.href),
-    (route) => {
+    async (route) => {
       const entry = `${route.request().method()} ${route.request().url()}`;
       routed.add(entry);
+      const u = new URL(route.request().url());
+      if (u.protocol === 'https:' && standIns.includes(u.host)) {
+        const response = await route.fetch({ url: new URL(u.pathname + u.search, baseURL).href });
+        return route.fulfill({ response, headers: { ...response.headers(), 'access-control-allow-origin': '*' } });
+      }
       blocked.push(entry);
       return route.abort('blockedbyclient');
     },
@@ -66,13 +82,36 @@ async function guardNetwork(context: BrowserContext, blocked: string[]): Promise
 
 export const test = base.extend<E2EFixtures & E2EOptions>({
   allowedConsoleErrors: [[], { option: true }],
+  standInHosts: [[], { option: true }],
 
   blockedRequests: [
-    async ({ context }, use) => {
+    async ({ context, standInHosts, baseURL }, use) => {
       const blocked: string[] = [];
-      const unrouted = await guardNetwork(context, blocked);
+      const unrouted = await guardNetwork(context, blocked, standInHosts, baseURL!);
       await use(blocked);
       expect([...blocked, ...unrouted()], 'requests that tried to leave localhost').toEqual([]);
+    },
+    { auto: true },
+  ],
+
+  cspViolations: [
+    async ({ context }, use) => {
+      const violations: string[] = [];
+      await context.exposeBinding('__e2eCspViolation', (_source, report: string) => void violations.push(report));
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          const report = (window as unknown as { __e2eCspViolation: (r: string) => void }).__e2eCspViolation;
+          report(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
+        });
+      });
+      // Workers have no init scripts: their violations reach the console.
+      context.on('console', (msg) => {
+        if (/Content Security Policy|Refused to (load|execute|connect|create|evaluate|compile|apply)/i.test(msg.text())) {
+          violations.push(`[console${msg.worker() ? ` worker ${msg.worker()!.url()}` : ''}] ${msg.text()}`);
+        }
+      });
+      await use(violations);
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
     },
     { auto: true },
   ],

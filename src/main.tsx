@@ -1,20 +1,30 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { requestProbe } from './app/actions.ts';
-import { watchSingleRuns } from './app/history-actions.ts';
+import { injectFault, requestProbe } from './app/actions.ts';
+import { guardUnload, recoverInterrupted, watchSingleRuns } from './app/history-actions.ts';
 import { applyUrl } from './app/url-settings.ts';
 import { App } from './ui/App.tsx';
+import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
+import { SettingsNotice } from './ui/SettingsNotice.tsx';
 import './ui/app.css';
 
 // Settings can come from the URL (?model=…&device=…&dtype=…&t=…&s=…, or a comparison's link).
 const initialTab = applyUrl(location.search);
 requestProbe();
 watchSingleRuns();
+// A warning before closing mid-run; what had streamed is kept and enters the history next visit.
+guardUnload();
+void recoverInterrupted();
 
 const model = new URLSearchParams(location.search).get('model') ?? '';
 const showTestModels = import.meta.env.DEV || model.startsWith('/models/') || location.search.includes('testModels');
+// e2e tests provoke real faults (a crashed worker, a lost GPU) through this handle.
+if (showTestModels) (window as Window & { __elasticTest?: unknown }).__elasticTest = { injectFault };
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App showTestModels={showTestModels} initialTab={initialTab} />
+    <ErrorBoundary>
+      <SettingsNotice />
+      <App showTestModels={showTestModels} initialTab={initialTab} />
+    </ErrorBoundary>
   </StrictMode>,
 );

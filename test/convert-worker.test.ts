@@ -10,10 +10,10 @@ import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.t
 import { planConversion } from '../src/convert/convert-plan.ts';
 import { encodeSafetensors } from '../src/convert/safetensors.ts';
 import { makeTinyQwen2, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
-import { ConvertHost, convertErrorMessage, type ConvertHostDeps } from '../src/worker/convert-host.ts';
+import { BUSY_ELSEWHERE, ConvertHost, convertErrorMessage, type ConvertHostDeps } from '../src/worker/convert-host.ts';
 import { assertConverted, cacheKey, convertedIdFor, isConvertedId } from '../src/worker/convert-keys.ts';
 import type { ConvertSource, FromConvertWorker, StorageQuota } from '../src/worker/convert-protocol.ts';
-import { hubSource, openSource, urlSource, type FetchLike, type OpenedSource } from '../src/worker/convert-sources.ts';
+import { SourceError, hubSource, openSource, readCapped, urlSource, type FetchLike, type OpenedSource } from '../src/worker/convert-sources.ts';
 import { blobStager, listConverted, type CacheLike } from '../src/worker/convert-storage.ts';
 import { ROOT } from './paths.ts';
 
@@ -52,7 +52,9 @@ function fakeCache(): CacheLike & { readonly entries: Map<string, Response>; rea
   };
 }
 
-function setup(opts: { files?: Map<string, Uint8Array>; src?: FileSource; quota?: StorageQuota | null; cache?: ReturnType<typeof fakeCache> } = {}) {
+function setup(
+  opts: { files?: Map<string, Uint8Array>; src?: FileSource; quota?: StorageQuota | null; cache?: ReturnType<typeof fakeCache>; exclusive?: ConvertHostDeps['exclusive'] } = {},
+) {
   const posted: FromConvertWorker[] = [];
   const cache = opts.cache ?? fakeCache();
   let t = 0;
@@ -69,6 +71,7 @@ function setup(opts: { files?: Map<string, Uint8Array>; src?: FileSource; quota?
     estimate: async () => (opts.quota === undefined ? { usage: 1e6, quota: 1e10 } : opts.quota),
     now: () => (t += 50),
     chunkBytes: 4096,
+    ...(opts.exclusive ? { exclusive: opts.exclusive } : {}),
   };
   return { host: new ConvertHost(deps), posted, cache };
 }
@@ -199,6 +202,33 @@ describe('convert', () => {
     // A plan for the same source now says it is stored (converting again replaces it).
     await host.handle({ type: 'plan', requestId: 'p2', source: URL_SOURCE, dtypes: ['q4'] });
     expect(posted.at(-1)).toMatchObject({ type: 'planned', plan: { alreadyStored: true } });
+  });
+
+  it('two tabs: the second conversion is refused while the first holds the lock, and deletes nothing of it', async () => {
+    // Web Locks' ifAvailable, as the two tabs' workers share it.
+    let held = false;
+    const exclusive = async (fn: () => Promise<void>) => {
+      if (held) return false;
+      held = true;
+      try {
+        await fn();
+      } finally {
+        held = false;
+      }
+      return true;
+    };
+    const cache = fakeCache();
+    const a = setup({ cache, exclusive });
+    const b = setup({ cache, exclusive });
+    const first = a.host.handle({ type: 'convert', jobId: 'a1', source: URL_SOURCE, dtypes: ['q4'] });
+    await b.host.handle({ type: 'convert', jobId: 'b1', source: URL_SOURCE, dtypes: ['q4'] });
+    expect(b.posted.at(-1)).toEqual({ type: 'convertFailed', jobId: 'b1', message: BUSY_ELSEWHERE, cancelled: false });
+    await first;
+    expect(a.posted.at(-1)).toMatchObject({ type: 'converted', jobId: 'a1' });
+    expect(await listConverted(cache, ORIGIN)).toMatchObject([{ modelId: MODEL_ID, problems: [] }]);
+    // Once the first is done, the second tab may convert.
+    await b.host.handle({ type: 'convert', jobId: 'b2', source: URL_SOURCE, dtypes: ['q4'] });
+    expect(b.posted.at(-1)).toMatchObject({ type: 'converted', jobId: 'b2' });
   });
 
   it('a failure midway, a cancel, or a too-small quota leave nothing in the cache (and no old copy half-replaced)', async () => {
@@ -350,6 +380,31 @@ describe('sources', () => {
     expect(s.calls.filter((c) => c.startsWith('GET https://huggingface.co/owner/tiny/resolve/main/model-')).every((c) => / bytes=\d+-\d+$/.test(c))).toBe(true);
     await expect(hubSource(s.fetchFn, 'owner/missing')).rejects.toThrow(/owner\/missing \(revision main\) was not found on the Hub, or it is private or gated/);
     await expect(hubSource(s.fetchFn, 'not a repo')).rejects.toThrow(/is not a Hub repo id/);
+  });
+
+  it('reads count bytes as they stream and stop past the limit, with or without a (true) length', async () => {
+    const stream = (chunks: number, size: number) => {
+      let sent = 0;
+      let pulled = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled++;
+          if (sent++ < chunks) c.enqueue(new Uint8Array(size));
+          else c.close();
+        },
+      });
+      return { body, pulled: () => pulled };
+    };
+    // No Content-Length: cut after the limit, without reading the rest.
+    const endless = stream(1000, 1024);
+    await expect(readCapped(new Response(endless.body), 4096, 'f')).rejects.toThrow(/more than 4096 bytes/);
+    expect(endless.pulled()).toBeLessThan(10);
+    // A length that lies (says small, sends more) is caught the same way.
+    const liar = stream(1000, 1024);
+    await expect(readCapped(new Response(liar.body, { headers: { 'content-length': '100' } }), 4096, 'f')).rejects.toThrow(SourceError);
+    // A declared length past the limit is refused before reading.
+    await expect(readCapped(new Response(new Uint8Array(10), { headers: { 'content-length': '99999' } }), 4096, 'f')).rejects.toThrow(/more than 4096/);
+    expect(await readCapped(new Response(new Uint8Array([1, 2, 3])), 3, 'f')).toEqual(new Uint8Array([1, 2, 3]));
   });
 
   it('url: HEAD for sizes, Range for data; a server that ignores Range is read whole once', async () => {

@@ -1,10 +1,19 @@
 // User intents: validate, record the event in the stores, message the worker.
 import { parseModelSource } from '../core/model-source.ts';
-import { compareStore } from '../state/compare-store.ts';
-import { loadRejected, loadRequested, modelStore } from '../state/model-store.ts';
-import { isActive, runRequested, runStore, stopRequested } from '../state/run-store.ts';
+import {
+  downloadConsentAsked,
+  downloadConsentEnded,
+  downloadSizeFound,
+  loadCancelled,
+  loadRejected,
+  loadRequested,
+  modelStore,
+} from '../state/model-store.ts';
+import { runFailed, runRequested } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
-import type { RunSpec } from '../worker/protocol.ts';
+import type { Dtype, RunSpec, TestFault } from '../worker/protocol.ts';
+import { busyReason, stopEverything } from './busy.ts';
+import { foreignHost, remoteModelSize } from './model-size.ts';
 import { chooseRuntime } from './choices.ts';
 import { presetFor } from './presets.ts';
 import { workerClient } from './worker-client.ts';
@@ -56,28 +65,61 @@ function startLoad(): string | null {
 export function loadModel(input: string, forComparison = false): string | null {
   const s = settingsStore.getState();
   if (modelStore.getState().status === 'loading') return 'A model is loading; wait for it to finish.';
-  const cmp = compareStore.getState().comparison;
-  if (!forComparison && (cmp?.status === 'running' || cmp?.status === 'stopping')) {
-    return 'A comparison is running; stop it before loading another model.';
-  }
+  const busy = busyReason(forComparison ? 'comparison' : undefined);
+  if (busy) return busy;
   const src = parseModelSource(input);
   if ('error' in src) return src.error;
   const preset = presetFor(input);
   if (preset && !preset.webReady) return preset.note;
-  if (isActive(runStore.getState().run)) return 'Stop the running generation before loading another model.';
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;
   const modelId = input.trim();
+  const host = foreignHost(modelId, typeof location === 'undefined' ? undefined : location.origin);
+  if (host && !consented.has(modelId)) {
+    if (forComparison) return `${modelId} comes from ${host}: load it once from the model panel (which shows its size and asks first) before comparing.`;
+    askConsent(modelId, host, src as Exclude<typeof src, { kind: 'local' }>, rt.dtype);
+    return null;
+  }
   loadRequested(modelId, rt.device, rt.dtype, rt.warning);
   workerClient().send({ type: 'load', modelId, device: rt.device, dtype: rt.dtype });
   return null;
 }
 
-/** Sends a run; the caller has validated it. Returns the run id. */
+/** Foreign models the user agreed to download in this session. */
+const consented = new Set<string>();
+
+function askConsent(modelId: string, host: string, src: Parameters<typeof remoteModelSize>[0], dtype: Dtype): void {
+  downloadConsentAsked(modelId, host);
+  remoteModelSize(src, dtype, (url, init) => fetch(url, init))
+    .then((size) => downloadSizeFound(modelId, size))
+    .catch((e: unknown) => downloadSizeFound(modelId, { error: e instanceof Error ? e.message : String(e) }));
+}
+
+/** The user said yes to downloading the model in question. */
+export function confirmDownload(): string | null {
+  const c = modelStore.getState().consent;
+  if (!c) return null;
+  consented.add(c.modelId);
+  downloadConsentEnded();
+  const err = loadModel(c.modelId);
+  if (err) loadRejected(err);
+  return err;
+}
+
+export function declineDownload(): void {
+  downloadConsentEnded();
+}
+
+/**
+ * Sends a run; the caller has validated it. Returns the run id. Without a model (the worker was
+ * lost between two runs of a job) the run fails at once, with the reason, so no one waits on it.
+ */
 export function startRun(spec: RunSpec): string {
   const runId = `run-${Date.now()}-${++runCounter}`;
   runRequested(runId, spec);
-  workerClient().send({ type: 'run', runId, spec });
+  const m = modelStore.getState();
+  if (m.status !== 'ready') runFailed(runId, m.lost?.message ?? m.error ?? 'No model is loaded.');
+  else workerClient().send({ type: 'run', runId, spec });
   return runId;
 }
 
@@ -95,19 +137,43 @@ export function currentSpec(): { spec: RunSpec } | { error: string } {
 }
 
 export function requestRun(): string | null {
+  const busy = busyReason();
+  if (busy) return busy;
   if (modelStore.getState().status !== 'ready') return 'Load a model first.';
-  if (isActive(runStore.getState().run)) return 'A generation is already running.';
   const c = currentSpec();
   if ('error' in c) return c.error;
   startRun(c.spec);
   return null;
 }
 
+/** The one Stop (src/app/busy.ts): a run, a comparison or an evaluation. */
 export function requestStop(): void {
-  const r = runStore.getState().run;
-  if (!r || !isActive(r)) return;
-  stopRequested(r.runId);
-  workerClient().send({ type: 'stop', runId: r.runId });
+  stopEverything();
+}
+
+/** Reloads the model the lost worker held (after a crash or a lost GPU). */
+export function requestReload(): string | null {
+  const lost = modelStore.getState().lost;
+  const modelId = lost?.modelId ?? modelStore.getState().requested?.modelId;
+  if (!modelId) return requestLoad();
+  const err = loadModel(modelId);
+  if (err) loadRejected(err);
+  return err;
+}
+
+/**
+ * Cancels a load in progress. transformers.js cannot abort a download, so the worker is replaced:
+ * nothing else is lost (a load has already released the previous model).
+ */
+export function cancelLoad(): void {
+  if (modelStore.getState().status !== 'loading') return;
+  workerClient().restart();
+  loadCancelled();
+}
+
+/** Test hook (e2e): a real fault inside the model worker. */
+export function injectFault(f: TestFault): void {
+  workerClient().fault(f);
 }
 
 export function requestProbe(): void {

@@ -24,7 +24,8 @@ import { laneOutcome, laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore, type SettingsState } from '../state/settings-store.ts';
-import { loadModel, requestStop, startRun } from './actions.ts';
+import { loadModel, startRun } from './actions.ts';
+import { activity, busyReason, jobStarted, stopEverything } from './busy.ts';
 import { referenceFor } from './examples.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -96,11 +97,21 @@ function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => 
   });
 }
 
-const runEnded = (runId: string) => (s: { run: Run | null }) => s.run?.runId === runId && !isActive(s.run);
+const runEnded = (runId: string) => (s: { run: Run | null }) => s.run?.runId !== runId || !isActive(s.run);
 
-/** Resolves with the run once it has finished, stopped or failed. */
+/**
+ * Resolves with the run once it has finished, stopped, failed or been interrupted (the worker
+ * died: see workerLost). Rejects if another run replaced it, so no caller waits forever.
+ */
 export async function waitForRunEnd(runId: string): Promise<Run> {
-  return (await waitFor(runStore, runEnded(runId))).run!;
+  const r = (await waitFor(runStore, runEnded(runId))).run;
+  if (r?.runId !== runId) throw new Error('Another run replaced this one before it ended.');
+  return r;
+}
+
+/** A run that ended without finishing or being stopped ends the job that waited on it. */
+export function throwIfBroken(r: Run): void {
+  if (r.status === 'failed' || r.status === 'interrupted') throw new Error(r.error ?? 'The run failed.');
 }
 
 let counter = 0;
@@ -109,7 +120,8 @@ let stopFlag = false;
 
 /** Starts the comparison the controls describe; an error message when it cannot. */
 export function requestComparison(onSaved?: (r: ComparisonRecord) => void): string | null {
-  if (compareStore.getState().comparison?.status === 'running' || isActive(runStore.getState().run)) return 'Something is already running.';
+  const busy = busyReason();
+  if (busy) return busy;
   const settings = settingsStore.getState();
   const model = modelStore.getState();
   const loaded = model.status === 'ready' ? (model.info?.modelId ?? null) : null;
@@ -126,11 +138,16 @@ export function requestComparison(onSaved?: (r: ComparisonRecord) => void): stri
     lanes: plan.lanes,
   });
   stopFlag = false;
+  const release = jobStarted(() => {
+    stopFlag = true;
+    comparisonStopRequested(id);
+  });
   const run = plan.mode === 'sweep' ? runSweep(id, plan.lanes, settings) : runIndependent(id, plan.lanes, settings);
   void run
     .then((status) => comparisonEnded(id, status))
     .catch((e: unknown) => comparisonEnded(id, 'failed', e instanceof Error ? e.message : String(e)))
     .finally(() => {
+      release();
       const c = compareStore.getState().comparison;
       if (c?.id === id) onSaved?.(toRecord(c));
     });
@@ -151,7 +168,7 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
   const cost = r.stats ? { steps: r.stats.forwardCalls, rows: r.stats.rows, wallMs: r.stats.wallMs } : {};
   sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate, ...cost });
-  if (r.status === 'failed') throw new Error(r.error ?? 'The sweep failed.');
+  throwIfBroken(r);
   return r.status === 'stopped' ? 'stopped' : 'finished';
 }
 
@@ -171,6 +188,7 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     sweepStarted(id, runId);
     const run = await waitForRunEnd(runId);
     lanes.forEach((_, i) => laneFinished(id, i, laneOutcome(run, i, run.stats)));
+    throwIfBroken(run);
     return run.status === 'stopped' ? 'stopped' : 'finished';
   }
   for (const [i, lane] of lanes.entries()) {
@@ -187,6 +205,7 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     const run = await waitForRunEnd(runId);
     laneFinished(id, i, laneOutcome(run, 0, run.stats));
     if (run.status === 'stopped') return 'stopped';
+    if (run.status === 'interrupted') throw new Error(`Lane ${i + 1}: ${run.error ?? 'interrupted'}`);
   }
   return 'finished';
 }
@@ -202,15 +221,11 @@ async function ensureModel(id: string, i: number, modelId: string): Promise<bool
   const s = await waitFor(modelStore, (m) => m.requested?.modelId !== modelId || m.status === 'ready' || m.status === 'error');
   modelLoadEnded(id);
   if (s.requested?.modelId !== modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
-  if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
+  if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? s.lost?.message ?? 'the model did not load.'}`);
   return !stopFlag;
 }
 
 /** Stops the whole comparison: the running lane stops within a step, the rest never start. */
 export function stopComparison(): void {
-  const c = compareStore.getState().comparison;
-  if (!c || c.status !== 'running') return;
-  stopFlag = true;
-  comparisonStopRequested(c.id);
-  requestStop();
+  if (activity() === 'comparison') stopEverything();
 }

@@ -1,6 +1,16 @@
 // Routes worker messages to store events. Pure (no Worker, no DOM) so it is unit-tested.
-import { cacheCleared, loadProgressed, modelLoadFailed, modelLoaded, probed } from '../state/model-store.ts';
-import { runFailed, runFinished, runStarted, solutionEnded, thinkingEnded, tokensReceived } from '../state/run-store.ts';
+import { cacheCleared, loadProgressed, modelLoadFailed, modelLoaded, modelWorkerLost, probed } from '../state/model-store.ts';
+import {
+  isActive,
+  runFailed,
+  runFinished,
+  runInterrupted,
+  runStarted,
+  runStore,
+  solutionEnded,
+  thinkingEnded,
+  tokensReceived,
+} from '../state/run-store.ts';
 import { assertNever, type FromWorker } from '../worker/protocol.ts';
 
 export function dispatchFromWorker(m: FromWorker, now: number): void {
@@ -28,8 +38,21 @@ export function dispatchFromWorker(m: FromWorker, now: number): void {
     case 'runFailed':
       return runFailed(m.runId, m.message);
     case 'cacheCleared':
-      return cacheCleared(m.bytesFreed);
+      return cacheCleared(m.bytesFreed, m.refused);
+    case 'deviceLost':
+      return; // the worker client replaces the worker, then calls workerLost
+
     default:
       return assertNever(m);
   }
+}
+
+/**
+ * The worker died or lost its GPU (a fresh one is starting). The run in flight ends as interrupted
+ * with what had streamed; comparisons and evaluations waiting on it or on a load move on from there.
+ */
+export function workerLost(message: string): void {
+  const r = runStore.getState().run;
+  if (r && isActive(r)) runInterrupted(r.runId, message);
+  modelWorkerLost(message);
 }

@@ -1,13 +1,12 @@
 // Runs an accuracy-against-budget evaluation on the loaded model: each problem is one sweep.
 import { gradeAnswerAsync } from '../core/grade.ts';
-import { evalStore, evaluationEnded, evaluationStarted, evaluationStopRequested, problemGraded } from '../state/eval-store.ts';
-import { compareStore } from '../state/compare-store.ts';
+import { evaluationEnded, evaluationStarted, evaluationStopRequested, problemGraded } from '../state/eval-store.ts';
 import { laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
-import { isActive, runStore } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
-import { requestStop, startRun } from './actions.ts';
-import { parseSweepBudgets, waitForRunEnd } from './compare.ts';
+import { startRun } from './actions.ts';
+import { activity, busyReason, jobStarted, stopEverything } from './busy.ts';
+import { parseSweepBudgets, throwIfBroken, waitForRunEnd } from './compare.ts';
 import { EXAMPLES, type Example } from './examples.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -30,12 +29,10 @@ let stopFlag = false;
 let counter = 0;
 
 export function requestEvaluation(req: EvalRequest): string | null {
+  const busy = busyReason();
+  if (busy) return busy;
   const model = modelStore.getState();
   if (model.status !== 'ready' || !model.info) return 'Load a model first.';
-  const cmp = compareStore.getState().comparison?.status;
-  if (isActive(runStore.getState().run) || cmp === 'running' || cmp === 'stopping' || evalStore.getState().evaluation?.status === 'running') {
-    return 'Something is already running.';
-  }
   const budgets = parseSweepBudgets(req.budgets);
   if ('error' in budgets) return budgets.error;
   const s = parseBudget(req.solution, 'Solution budget');
@@ -48,6 +45,10 @@ export function requestEvaluation(req: EvalRequest): string | null {
   const id = `eval-${Date.now()}-${++counter}`;
   evaluationStarted({ id, modelId: model.info.modelId, budgets: budgets.value, solutionBudget: s.value, problemIds: problems.map((p) => p.id), startedAt: Date.now() });
   stopFlag = false;
+  const release = jobStarted(() => {
+    stopFlag = true;
+    evaluationStopRequested(id);
+  });
   void (async () => {
     for (const p of problems) {
       if (stopFlag) return 'stopped' as const;
@@ -59,7 +60,7 @@ export function requestEvaluation(req: EvalRequest): string | null {
       });
       comparisonRunIds.add(runId);
       const run = await waitForRunEnd(runId);
-      if (run.status === 'failed') throw new Error(run.error ?? 'A run failed.');
+      throwIfBroken(run);
       if (run.status === 'stopped') return 'stopped' as const;
       const cells = await Promise.all(
         laneOutcomes(run).map(async ({ answer, thinkingTokens, solutionTokens }) => {
@@ -72,14 +73,11 @@ export function requestEvaluation(req: EvalRequest): string | null {
     return 'finished' as const;
   })()
     .then((status) => evaluationEnded(id, status))
-    .catch((e: unknown) => evaluationEnded(id, 'failed', e instanceof Error ? e.message : String(e)));
+    .catch((e: unknown) => evaluationEnded(id, 'failed', e instanceof Error ? e.message : String(e)))
+    .finally(release);
   return null;
 }
 
 export function stopEvaluation(): void {
-  const e = evalStore.getState().evaluation;
-  if (!e || e.status !== 'running') return;
-  stopFlag = true;
-  evaluationStopRequested(e.id);
-  requestStop();
+  if (activity() === 'evaluation') stopEverything();
 }

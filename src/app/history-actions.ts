@@ -3,9 +3,12 @@ import type { ComparisonRecord } from '../core/comparison.ts';
 import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import type { History } from '../state/history-db.ts';
-import { connectHistory, refreshHistory, saveToHistory } from '../state/history-store.ts';
+import { toHistoryError } from '../state/history-db.ts';
+import { clearHistory, connectHistory, historyFailed, historyStore, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
 import { laneOutcome } from '../state/lane-outcome.ts';
-import { runStore, type Run } from '../state/run-store.ts';
+import { isActive, runStore, type Run } from '../state/run-store.ts';
+import { toRecord } from '../state/compare-store.ts';
+import { stoppable } from './busy.ts';
 import { modelStore } from '../state/model-store.ts';
 
 let db: Promise<History | null> | null = null;
@@ -21,7 +24,31 @@ export function loadHistory(): void {
 }
 
 export function saveRecord(r: ComparisonRecord): void {
-  void history().then((h) => saveToHistory(h, r));
+  void history().then(async (h) => {
+    if (!(await saveToHistory(h, r))) await explainQuota(r);
+  });
+}
+
+const QUOTA_MESSAGE = toHistoryError({ name: 'QuotaExceededError' }, 'save').userMessage;
+
+/** A full disk names the sizes: what this site stores, what it may, what the record needed. */
+async function explainQuota(r: ComparisonRecord): Promise<void> {
+  if (historyStore.getState().error !== QUOTA_MESSAGE) return;
+  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const needed = new Blob([JSON.stringify(r)]).size;
+  const sizes = est?.quota ? ` This site stores ${mb(est.usage ?? 0)} of the ${mb(est.quota)} the browser allows it; this record needs ${mb(needed)}.` : '';
+  historyFailed(`${QUOTA_MESSAGE}${sizes} Downloaded models take most of it: "Clear model cache" frees them (they download again when loaded).`);
+}
+
+/** Deletes one kept run or comparison. */
+export async function deleteRecord(id: string): Promise<void> {
+  await removeFromHistory(await history(), id);
+}
+
+/** Deletes every kept run and comparison (settings and downloaded models stay). */
+export async function clearAllHistory(): Promise<void> {
+  await clearHistory(await history());
 }
 
 /** Shows a kept record in the compare view; an error message when it cannot. */
@@ -64,8 +91,78 @@ export function watchSingleRuns(): () => void {
   return runStore.subscribe((s) => {
     const r = s.run;
     if (!r || r.runId === saved || comparisonRunIds.has(r.runId)) return;
-    if (r.status !== 'finished' && r.status !== 'stopped') return;
+    // Interrupted runs (worker or GPU lost) are kept with what had streamed.
+    if (r.status !== 'finished' && r.status !== 'stopped' && r.status !== 'interrupted') return;
     saved = r.runId;
     saveRecord(singleRecord(r));
   });
+}
+
+/** Records interrupted by closing the page, waiting to enter the history on the next visit. */
+export const INTERRUPTED_KEY = 'elastic-interrupted-v1';
+
+/** What is running now as records marked interrupted (the partial texts), or nothing. */
+export function interruptedRecords(why: string): ComparisonRecord[] {
+  const mark = (r: ComparisonRecord): ComparisonRecord => ({
+    ...r,
+    status: 'stopped',
+    lanes: r.lanes.map((l) => (l.outcome.error || l.outcome.solutionEnd ? l : { ...l, outcome: { ...l.outcome, error: why } })),
+  });
+  const c = compareStore.getState().comparison;
+  if (c && (c.status === 'running' || c.status === 'stopping')) return [mark(toRecord(c))];
+  const r = runStore.getState().run;
+  if (r && isActive(r) && !comparisonRunIds.has(r.runId)) return [mark(singleRecord(r))];
+  return [];
+}
+
+/**
+ * Warns before the page closes while something runs, and keeps what had streamed: written to
+ * localStorage on pagehide (synchronous, so it survives the unload; an IndexedDB write might not),
+ * moved into the history on the next visit by recoverInterrupted().
+ */
+export function guardUnload(): () => void {
+  const onBeforeUnload = (e: BeforeUnloadEvent) => {
+    if (!stoppable()) return;
+    e.preventDefault();
+    e.returnValue = ''; // older browsers need a value to show the prompt
+  };
+  const onPageHide = () => {
+    const records = interruptedRecords('Interrupted: the page was closed or reloaded while this ran.');
+    if (records.length === 0) return;
+    try {
+      const kept = JSON.parse(localStorage.getItem(INTERRUPTED_KEY) ?? '[]') as unknown;
+      localStorage.setItem(INTERRUPTED_KEY, JSON.stringify([...(Array.isArray(kept) ? kept : []), ...records]));
+    } catch {
+      // storage full or blocked: nothing more can be done while the page unloads
+    }
+  };
+  addEventListener('beforeunload', onBeforeUnload);
+  addEventListener('pagehide', onPageHide);
+  return () => {
+    removeEventListener('beforeunload', onBeforeUnload);
+    removeEventListener('pagehide', onPageHide);
+  };
+}
+
+/** Moves records kept by guardUnload into the history (validated there like any record). */
+export async function recoverInterrupted(): Promise<number> {
+  let raw: string | null = null;
+  try {
+    raw = localStorage.getItem(INTERRUPTED_KEY);
+  } catch {
+    return 0;
+  }
+  if (!raw) return 0;
+  localStorage.removeItem(INTERRUPTED_KEY);
+  let records: unknown;
+  try {
+    records = JSON.parse(raw);
+  } catch {
+    return 0;
+  }
+  if (!Array.isArray(records)) return 0;
+  const h = await history();
+  let saved = 0;
+  for (const r of records) if (await saveToHistory(h, r as ComparisonRecord)) saved++;
+  return saved;
 }

@@ -1,24 +1,31 @@
 // Settings in the URL (never outputs), so a link reproduces a run or a comparison.
-import { compareSettingsStore, type CompareSettings, type IndependentLaneInput } from '../state/compare-store.ts';
-import { settingsStore, type SettingsState } from '../state/settings-store.ts';
-import type { Device, Dtype } from '../worker/protocol.ts';
+import { COMPARE_SETTINGS_SPEC, MAX_LANES, compareSettingsStore, type CompareSettings, type IndependentLaneInput } from '../state/compare-store.ts';
+import { SETTINGS_SPEC, settingsStore, type SettingsState } from '../state/settings-store.ts';
+import { MAX_PROBLEM_CHARS, sanitize, settingsNoticeStore, settingsRepaired } from '../state/settings-validation.ts';
 import { EXAMPLES, findExample } from './examples.ts';
 
 export type Tab = 'run' | 'compare' | 'evaluate' | 'history';
 
-const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
-const DTYPES = ['auto', 'q4', 'q4f16', 'q8', 'fp16', 'fp32'] as const;
-
-/** Applies URL parameters to the settings; returns the tab to show. */
+/**
+ * Applies URL parameters to the settings; returns the tab to show. A link is untrusted: each value
+ * is checked like saved settings (src/state/settings-validation.ts); what is refused or shortened
+ * is named in the settings notice, the rest applies.
+ */
 export function applyUrl(search: string): Tab {
+  // Saved settings repaired on reading are written back at once, so the next visit reads them clean.
+  if (settingsNoticeStore.getState().problems.length) {
+    settingsStore.setState({});
+    compareSettingsStore.setState({});
+  }
   const p = new URLSearchParams(search);
+  const problems: string[] = [];
   const s: Partial<Record<keyof SettingsState, unknown>> = {};
   const model = p.get('model');
   if (model) s.modelInput = model;
   const device = p.get('device');
-  if (device && (DEVICES as readonly string[]).includes(device)) s.device = device as Device | 'auto';
+  if (device) s.device = device;
   const dtype = p.get('dtype');
-  if (dtype && (DTYPES as readonly string[]).includes(dtype)) s.dtype = dtype as Dtype | 'auto';
+  if (dtype) s.dtype = dtype;
   const problemId = p.get('problem_id');
   const example = problemId ? EXAMPLES.find((e) => e.id === problemId) : undefined;
   if (example) s.problem = example.problem;
@@ -42,7 +49,15 @@ export function applyUrl(search: string): Tab {
   ] as const) {
     if (p.has(param)) s[key] = p.get(param)!;
   }
-  if (Object.keys(s).length) settingsStore.setState(s as Partial<SettingsState>);
+  if (typeof s.problem === 'string' && s.problem.length > MAX_PROBLEM_CHARS) {
+    problems.push(`Link: the problem was cut to ${MAX_PROBLEM_CHARS.toLocaleString('en-US')} characters (it had ${s.problem.length.toLocaleString('en-US')})`);
+    s.problem = s.problem.slice(0, MAX_PROBLEM_CHARS);
+  }
+  if (Object.keys(s).length) {
+    const checked = sanitize(s, SETTINGS_SPEC, settingsStore.getState(), 'Link');
+    problems.push(...checked.problems);
+    settingsStore.setState(checked.value);
+  }
 
   const c: Partial<Record<keyof CompareSettings, unknown>> = {};
   const mode = p.get('mode');
@@ -50,8 +65,14 @@ export function applyUrl(search: string): Tab {
   if (p.has('budgets')) c.sweepBudgets = p.get('budgets')!.replace(/,/g, ', ');
   if (p.has('sweep_s')) c.sweepSolution = p.get('sweep_s')!;
   const lanes = p.getAll('lane').map(parseLane).filter((l): l is IndependentLaneInput => l !== null);
-  if (lanes.length) c.lanes = lanes;
-  if (Object.keys(c).length) compareSettingsStore.setState(c as Partial<CompareSettings>);
+  if (lanes.length > MAX_LANES) problems.push(`Link: ${lanes.length} lanes given, the first ${MAX_LANES} are used`);
+  if (lanes.length) c.lanes = lanes.slice(0, MAX_LANES);
+  if (Object.keys(c).length) {
+    const checked = sanitize(c, COMPARE_SETTINGS_SPEC, compareSettingsStore.getState(), 'Link');
+    problems.push(...checked.problems);
+    compareSettingsStore.setState(checked.value);
+  }
+  settingsRepaired(problems);
 
   const tab = p.get('tab');
   return tab === 'compare' || tab === 'history' || tab === 'evaluate' ? tab : mode ? 'compare' : 'run';

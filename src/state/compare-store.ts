@@ -2,6 +2,8 @@
 import { createStore } from 'zustand/vanilla';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { emptyOutcome, type ComparisonRecord, type CompareMode, type LaneOutcome, type LaneSettings } from '../core/comparison.ts';
+import { localOrMemoryStorage } from './settings-store.ts';
+import { MAX_FIELD_CHARS, MAX_MODEL_CHARS, listOf, oneOf, checkedRehydration, shaped, textUpTo, type Spec } from './settings-validation.ts';
 
 export const MIN_LANES = 2;
 export const MAX_LANES = 6;
@@ -31,10 +33,22 @@ export const defaultCompareSettings: CompareSettings = {
   ],
 };
 
+const num = textUpTo(MAX_FIELD_CHARS);
+export const LANE_SPEC: Spec<IndependentLaneInput> = { modelId: textUpTo(MAX_MODEL_CHARS), thinking: num, solution: num, seed: num };
+export const COMPARE_SETTINGS_SPEC: Spec<CompareSettings> = {
+  mode: oneOf(['sweep', 'independent']),
+  sweepBudgets: textUpTo(200),
+  sweepSolution: num,
+  lanes: listOf(shaped(LANE_SPEC), MIN_LANES, MAX_LANES),
+};
+
+export const COMPARE_SETTINGS_KEY = 'elastic-compare-settings-v1';
+
 export const compareSettingsStore = createStore<CompareSettings>()(
   persist(() => defaultCompareSettings, {
-    name: 'elastic-compare-settings-v1',
-    storage: createJSONStorage(() => (typeof localStorage === 'undefined' ? (undefined as unknown as Storage) : localStorage)),
+    name: COMPARE_SETTINGS_KEY,
+    storage: createJSONStorage(localOrMemoryStorage),
+    ...checkedRehydration(COMPARE_SETTINGS_SPEC, 'Saved comparison settings'),
   }),
 );
 

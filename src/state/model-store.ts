@@ -25,6 +25,14 @@ export interface ModelState {
   readonly warning: string | null;
   /** Bytes of weights and files each model needed when it loaded (its memory, roughly). */
   readonly sizes: Readonly<Record<string, number>>;
+  /** The model worker died (crash, out of memory, GPU lost): what was loaded, to offer a reload. */
+  readonly lost: { readonly message: string; readonly modelId: string | null } | null;
+  /** A model from a foreign host waiting for the user's yes: where from, how big (null: asking). */
+  readonly consent: {
+    readonly modelId: string;
+    readonly host: string;
+    readonly size: { readonly bytes: number; readonly files: number } | { readonly error: string } | null;
+  } | null;
 }
 
 const initial: ModelState = {
@@ -39,6 +47,8 @@ const initial: ModelState = {
   cacheMessage: null,
   warning: null,
   sizes: {},
+  lost: null,
+  consent: null,
 };
 
 export const modelStore = createStore<ModelState>(() => initial);
@@ -57,6 +67,7 @@ export function loadRequested(modelId: string, device: Device, dtype: Dtype, war
     lastSample: null,
     error: null,
     cacheMessage: null,
+    lost: null,
   });
 }
 
@@ -93,8 +104,42 @@ export function loadRejected(message: string): void {
   modelStore.setState({ error: message });
 }
 
-export function cacheCleared(bytesFreed: number): void {
+/**
+ * The worker is gone and a fresh one is starting: no model is held any more. A load in flight
+ * ends as failed (so whoever waits on it moves on); the model is remembered for a reload.
+ */
+export function modelWorkerLost(message: string): void {
+  const s = modelStore.getState();
+  const modelId = s.status === 'ready' || s.status === 'loading' ? (s.requested?.modelId ?? null) : null;
+  modelStore.setState({ status: s.status === 'idle' ? 'idle' : 'error', info: null, error: null, lost: { message, modelId } });
+}
+
+/** A foreign model needs the user's yes before any download; its size is being looked up. */
+export function downloadConsentAsked(modelId: string, host: string): void {
+  modelStore.setState({ consent: { modelId, host, size: null }, error: null });
+}
+
+export function downloadSizeFound(modelId: string, size: { bytes: number; files: number } | { error: string }): void {
+  const c = modelStore.getState().consent;
+  if (c?.modelId === modelId) modelStore.setState({ consent: { ...c, size } });
+}
+
+/** Answered (yes or no): the question goes away. */
+export function downloadConsentEnded(): void {
+  modelStore.setState({ consent: null });
+}
+
+/**
+ * The user cancelled a load: the worker was replaced, nothing is loaded. It ends like a failed
+ * load, so whoever waits on it (a comparison loading a lane's model) moves on.
+ */
+export function loadCancelled(): void {
+  modelStore.setState({ status: 'error', info: null, files: [], error: 'Load cancelled.', lost: null });
+}
+
+export function cacheCleared(bytesFreed: number, refused: string | null = null): void {
   const mb = (bytesFreed / 1e6).toFixed(1);
+  if (refused) return modelStore.setState({ cacheMessage: `The model cache was not cleared: ${refused}` });
   modelStore.setState({ cacheMessage: `Cleared the model cache (${mb} MB freed). The loaded model stays usable until you reload.` });
 }
 

@@ -4,7 +4,8 @@ import type { DecodeStats, LaneEnd } from '../core/decode.ts';
 import type { SolutionEnd, ThinkingEnd } from '../core/policy.ts';
 import type { LaneSummary, RunSpec, TokenBatch } from '../worker/protocol.ts';
 
-export type RunStatus = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+/** `interrupted`: the worker died or the GPU was lost mid-run; what had streamed is kept. */
+export type RunStatus = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 export interface LaneView {
   readonly solution: string;
@@ -130,6 +131,11 @@ export function runFinished(runId: string, aborted: boolean, lanes: readonly Lan
 
 export function runFailed(runId: string, message: string): void {
   update(runId, (r) => ({ ...r, status: 'failed', error: message }));
+}
+
+/** The worker died or lost its GPU: the run ends here, keeping every token that had arrived. */
+export function runInterrupted(runId: string, message: string): void {
+  update(runId, (r) => (isActive(r) ? { ...r, status: 'interrupted', error: `Interrupted: ${message} What had streamed is kept.` } : r));
 }
 
 export function isActive(r: Run | null): boolean {

@@ -3,6 +3,7 @@ import { createStore } from 'zustand/vanilla';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { PAPER_SAMPLING, validateSampling, type Sampling } from '../core/sampler.ts';
 import type { Device, Dtype } from '../worker/protocol.ts';
+import { MAX_FIELD_CHARS, MAX_MODEL_CHARS, MAX_PROBLEM_CHARS, isBool, oneOf, checkedRehydration, textUpTo, type Spec } from './settings-validation.ts';
 
 export const MAX_BUDGET = 32768;
 
@@ -40,12 +41,42 @@ export const defaultSettings: SettingsState = {
   dtype: 'auto',
 };
 
+export const DEVICE_CHOICES = ['auto', 'webgpu', 'wasm'] as const;
+export const DTYPE_CHOICES = ['auto', 'q4', 'q4f16', 'q8', 'fp16', 'fp32'] as const;
+
+const num = textUpTo(MAX_FIELD_CHARS);
+/** What a saved or linked value must be (raw number fields stay text: they are parsed when used). */
+export const SETTINGS_SPEC: Spec<SettingsState> = {
+  problem: textUpTo(MAX_PROBLEM_CHARS),
+  paperSuffix: isBool,
+  thinkingBudget: num,
+  solutionBudget: num,
+  thinkingUnlimited: isBool,
+  greedy: isBool,
+  temperature: num,
+  topP: num,
+  topK: num,
+  seed: num,
+  modelInput: textUpTo(MAX_MODEL_CHARS),
+  device: oneOf(DEVICE_CHOICES),
+  dtype: oneOf(DTYPE_CHOICES),
+};
+
+export const SETTINGS_KEY = 'elastic-settings-v1';
+
 export const settingsStore = createStore<SettingsState>()(
   persist(() => defaultSettings, {
-    name: 'elastic-settings-v1',
-    storage: createJSONStorage(() => (typeof localStorage === 'undefined' ? memoryStorage() : localStorage)),
+    name: SETTINGS_KEY,
+    storage: createJSONStorage(localOrMemoryStorage),
+    // Whatever was saved is checked field by field; a bad field takes its default and is named.
+    ...checkedRehydration(SETTINGS_SPEC, 'Saved settings'),
   }),
 );
+
+/** localStorage, or an in-memory stand-in where there is none (Node tests, storage blocked). */
+export function localOrMemoryStorage(): Storage {
+  return typeof localStorage === 'undefined' ? memoryStorage() : localStorage;
+}
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { requestRun, requestStop } from '../app/actions.ts';
 import type { Tab } from '../app/url-settings.ts';
-import { compareStore } from '../state/compare-store.ts';
+import { activity } from '../app/busy.ts';
 import { BudgetPanel } from './BudgetPanel.tsx';
 import { ComparePanel } from './CompareInputs.tsx';
 import { CompareResults } from './CompareResults.tsx';
@@ -23,10 +23,10 @@ const TABS: readonly { id: Tab; label: string }[] = [
 export function App({ showTestModels, initialTab }: { showTestModels: boolean; initialTab: Tab }) {
   const [tab, setTab] = useState<Tab>(initialTab);
   useEffect(() => {
-    // Ctrl/Cmd+Enter runs, Escape stops — single runs only, never a comparison's lane.
+    // Ctrl/Cmd+Enter runs, Escape stops — single runs only, never a comparison's or evaluation's.
     const onKey = (e: KeyboardEvent) => {
-      const cmp = compareStore.getState().comparison?.status;
-      if (tab !== 'run' || cmp === 'running' || cmp === 'stopping') return;
+      const busy = activity();
+      if (tab !== 'run' || busy === 'comparison' || busy === 'evaluation') return;
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         requestRun();

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useStore } from 'zustand';
-import { loadHistory, openRecord } from '../app/history-actions.ts';
+import { clearAllHistory, deleteRecord, loadHistory, openRecord } from '../app/history-actions.ts';
 import { historyStore } from '../state/history-store.ts';
 import { Alert } from './Alert.tsx';
 
@@ -35,9 +35,23 @@ export function HistoryView({ onOpen }: { onOpen: () => void }) {
               <span className="muted">
                 {new Date(e.createdAt).toLocaleString()} · {e.lanes} lane{e.lanes === 1 ? '' : 's'}
               </span>
+              <button type="button" className="secondary small" aria-label={`Delete: ${e.problemExcerpt}`} onClick={() => void deleteRecord(e.id)}>
+                Delete
+              </button>
             </li>
           ))}
         </ul>
+      )}
+      {entries.length > 0 && (
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            if (confirm(`Delete all ${entries.length} kept runs and comparisons? Settings and downloaded models stay.`)) void clearAllHistory();
+          }}
+        >
+          Clear all
+        </button>
       )}
     </section>
   );

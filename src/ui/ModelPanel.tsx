@@ -8,6 +8,7 @@ import type { Device, Dtype } from '../worker/protocol.ts';
 import { ConvertPanel } from './ConvertPanel.tsx';
 import { formatBytes, formatSeconds } from './format.ts';
 import { Alert } from './Alert.tsx';
+import { ModelNotices } from './ModelNotices.tsx';
 
 export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
   const modelInput = useStore(settingsStore, (s) => s.modelInput);
@@ -96,6 +97,7 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
       )}
       {(preset?.key === 'e1' || modelInput.trim().startsWith('/converted/')) && <ConvertPanel defaultSource={preset?.modelId ?? 'Salesforce/E1-Math-1.5B'} />}
       <LoadStatus />
+      <ModelNotices />
       <Alert message={error} />
     </section>
   );

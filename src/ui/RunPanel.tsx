@@ -2,12 +2,13 @@ import { useState } from 'react';
 import { useStore } from 'zustand';
 import { requestRun, requestStop } from '../app/actions.ts';
 import { modelStore } from '../state/model-store.ts';
-import { isActive, runStore } from '../state/run-store.ts';
+import { runStore } from '../state/run-store.ts';
 import { Alert } from './Alert.tsx';
+import { useActivity } from './useActivity.ts';
 
 export function RunPanel() {
   const ready = useStore(modelStore, (s) => s.status === 'ready');
-  const active = useStore(runStore, (s) => isActive(s.run));
+  const busy = useActivity();
   const stopping = useStore(runStore, (s) => s.run?.status === 'stopping');
   const [message, setMessage] = useState<string | null>(null);
   return (
@@ -15,13 +16,14 @@ export function RunPanel() {
       <button
         type="button"
         className="primary"
-        disabled={active}
+        disabled={busy !== null}
         onClick={() => setMessage(requestRun())}
         title={ready ? 'Generate with these settings (Ctrl+Enter)' : 'Load a model first'}
       >
         Run
       </button>
-      <button type="button" disabled={!active || stopping} onClick={requestStop}>
+      {/* The one Stop: whatever runs (a run, a comparison, an evaluation). */}
+      <button type="button" disabled={busy === null || busy === 'load' || stopping} onClick={requestStop}>
         {stopping ? 'Stopping…' : 'Stop'}
       </button>
       <Alert message={message} />

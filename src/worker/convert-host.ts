@@ -31,7 +31,14 @@ export interface ConvertHostDeps {
   readonly maxDataFileBytes?: number;
   /** Checkpoint bytes per read (default 16 MiB). */
   readonly chunkBytes?: number;
+  /**
+   * Runs `fn` holding the conversion lock shared by every tab (Web Locks, CONVERT_LOCK); false,
+   * without running it, when another tab holds it. Default: no other tabs (tests).
+   */
+  readonly exclusive?: (fn: () => Promise<void>) => Promise<boolean>;
 }
+
+export const BUSY_ELSEWHERE = 'Another tab of this app is converting a model. Wait for it to finish (or cancel it there), then convert again.';
 
 /** Free space asked for beyond the estimate (graph sizes are estimated). */
 const MARGIN = 1.05;
@@ -148,8 +155,6 @@ export class ConvertHost {
     }
     const ctrl = new AbortController();
     const t0 = this.deps.now();
-    let modelId: string | null = null;
-    let cache: CacheLike | null = null;
     let progress: JobProgress = {
       phase: 'prepare',
       item: null,
@@ -171,6 +176,24 @@ export class ConvertHost {
     };
     // Claimed before any await, so a second request is refused rather than interleaved.
     this.job = { jobId, modelId: '', ctrl };
+    const exclusive = this.deps.exclusive ?? (async (fn: () => Promise<void>) => (await fn(), true));
+    const ran = await exclusive(() => this.convertHoldingLock(jobId, source, dtypes, ctrl, t0, report));
+    if (!ran) {
+      this.job = null;
+      this.deps.post({ type: 'convertFailed', jobId, message: BUSY_ELSEWHERE, cancelled: false });
+    }
+  }
+
+  private async convertHoldingLock(
+    jobId: string,
+    source: ConvertSource,
+    dtypes: readonly ConvertDtype[],
+    ctrl: AbortController,
+    t0: number,
+    report: (patch: Partial<JobProgress>, force?: boolean) => void,
+  ): Promise<void> {
+    let modelId: string | null = null;
+    let cache: CacheLike | null = null;
     try {
       report({ phase: 'prepare' }, true);
       const opened = await this.deps.openSource(source);

@@ -16,6 +16,47 @@ export class SourceError extends Error {
   override name = 'SourceError';
 }
 
+/** Largest Hub file list read (JSON). */
+export const MAX_LISTING_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a body, counting bytes as they stream and cancelling past `max` — whether or not the
+ * server sent a length (or told the truth about it): a hostile or broken server cannot fill memory.
+ */
+export async function readCapped(res: Response, max: number, what: string): Promise<Uint8Array> {
+  const tooBig = () => new SourceError(`${what}: the server sent more than ${max} bytes, more than this file may hold`);
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    throw tooBig();
+  }
+  if (!res.body) {
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (buf.byteLength > max) throw tooBig();
+    return buf;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 async function retrying<T>(what: string, fn: () => Promise<T>, attempts = 4): Promise<T> {
   for (let i = 0; ; i++) {
     try {
@@ -43,17 +84,13 @@ async function rangedRead(fetchFn: FetchLike, url: string, name: string, offset:
     if (res.status === 404) throw new MissingFileError(`missing file: ${name}`);
     if (res.status === 416) throw new RangeError(`${name}: bytes ${offset}-${offset + length - 1} are past the end of the file (truncated?)`);
     if (res.status === 206) {
-      const buf = new Uint8Array(await res.arrayBuffer());
+      const buf = await readCapped(res, length, name);
       if (buf.byteLength !== length) throw new RangeError(`${name}: got ${buf.byteLength} bytes, wanted ${length} at ${offset} (truncated download?)`);
       return buf;
     }
     if (res.status === 200) {
-      const len = Number(res.headers.get('content-length') ?? NaN);
-      if (len > MAX_UNRANGED_BYTES) {
-        await res.body?.cancel();
-        throw new SourceError(`${url}: the server ignores Range requests and the file is too large (${len} bytes) to read whole`);
-      }
-      const buf = new Uint8Array(await res.arrayBuffer());
+      // The server ignores Range: read the file whole, once — up to a limit, counted as it streams.
+      const buf = await readCapped(res, MAX_UNRANGED_BYTES, `${url} (the server ignores Range requests, so the file is read whole)`);
       whole.clear(); // keep one whole file at a time
       whole.set(name, buf);
       if (offset + length > buf.byteLength) throw new RangeError(`${name}: read of ${length} bytes at ${offset} is past the end (${buf.byteLength} bytes)`);
@@ -79,7 +116,8 @@ export async function hubSource(fetchFn: FetchLike, repo: string, revision = 'ma
     throw new SourceError(`${repo} (revision ${revision}) was not found on the Hub, or it is private or gated (this app sends no token)`);
   }
   if (!res.ok) throw new SourceError(`listing ${repo} on the Hub failed: HTTP ${res.status}`);
-  const entries = (await res.json()) as TreeEntry[];
+  const entries = JSON.parse(new TextDecoder().decode(await readCapped(res, MAX_LISTING_BYTES, 'Hub file list'))) as TreeEntry[];
+  if (!Array.isArray(entries)) throw new SourceError(`listing ${repo} on the Hub failed: not a file list`);
   const sizes = new Map<string, number>();
   for (const e of entries) if (e.type === 'file' && e.path) sizes.set(e.path, e.lfs?.size ?? e.size ?? 0);
   const whole = new Map<string, Uint8Array>();

@@ -69,6 +69,17 @@ export interface OpfsDirectory {
 
 const STAGING_DIR = 'convert-staging';
 
+/**
+ * Web Lock held by the tab that converts, from its first write to its last clean-up: a second tab
+ * (or "Clear model cache") never deletes staging or cache entries of a conversion in progress.
+ */
+export const CONVERT_LOCK = 'elastic-reasoning-convert';
+
+/** Removes conversion staging left in OPFS (after a crash or a closed tab). */
+export async function clearStaging(root: OpfsDirectory): Promise<void> {
+  await root.removeEntry(STAGING_DIR, { recursive: true }).catch(() => {});
+}
+
 /** Stages each file on disk in the origin private file system (a worker-only sync handle). */
 export function opfsStager(root: OpfsDirectory): Stager {
   let counter = 0;
@@ -103,9 +114,7 @@ export function opfsStager(root: OpfsDirectory): Stager {
         },
       };
     },
-    async cleanup() {
-      await root.removeEntry(STAGING_DIR, { recursive: true }).catch(() => {});
-    },
+    cleanup: () => clearStaging(root),
   };
 }
 

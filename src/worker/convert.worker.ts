@@ -4,7 +4,7 @@ import { ConvertHost } from './convert-host.ts';
 import { CONVERTED_CACHE } from './convert-keys.ts';
 import type { FromConvertWorker, ToConvertWorker } from './convert-protocol.ts';
 import { openSource } from './convert-sources.ts';
-import { blobStager, opfsStager, type OpfsDirectory } from './convert-storage.ts';
+import { CONVERT_LOCK, blobStager, opfsStager, type OpfsDirectory } from './convert-storage.ts';
 
 const post = (m: FromConvertWorker) => self.postMessage(m);
 const fetchFn = (input: string, init?: RequestInit) => fetch(input, init);
@@ -29,6 +29,15 @@ const host = new ConvertHost({
     return e && typeof e.quota === 'number' ? { usage: e.usage ?? 0, quota: e.quota } : null;
   },
   now: () => performance.now(),
+  exclusive: async (fn) => {
+    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+    if (!locks) return (await fn(), true);
+    return locks.request(CONVERT_LOCK, { ifAvailable: true }, async (lock) => {
+      if (!lock) return false;
+      await fn();
+      return true;
+    });
+  },
 });
 
 self.onmessage = (e: MessageEvent<ToConvertWorker>) => {

@@ -39,6 +39,7 @@ function fakeEngine(opts: { failWith?: string; waitAfterTokens?: Promise<void> }
 function setup(engine: HostEngine | (() => Promise<HostEngine>)) {
   const posted: FromWorker[] = [];
   const timers: (() => void)[] = [];
+  const faults: string[] = [];
   const deps: HostDeps = {
     post: (m) => posted.push(m),
     load: async (req) => {
@@ -52,8 +53,9 @@ function setup(engine: HostEngine | (() => Promise<HostEngine>)) {
     clearCache: async () => 1234,
     schedule: (fn) => void timers.push(fn),
     now: () => 0,
+    fault: (f) => void faults.push(f),
   };
-  return { host: new WorkerHost(deps), posted, timers };
+  return { host: new WorkerHost(deps), posted, timers, faults };
 }
 
 describe('WorkerHost', () => {
@@ -157,9 +159,43 @@ describe('WorkerHost', () => {
     expect(posted.at(-1)).toMatchObject({ type: 'loaded', info: { modelId: 'm/2' } });
   });
 
+  it("reports a lost GPU device of the engine in use, not of a replaced one", async () => {
+    let loseFirst!: (m: string) => void;
+    const first: HostEngine = { ...fakeEngine(), lost: new Promise((r) => (loseFirst = r)) };
+    let loseSecond!: (m: string) => void;
+    const second: HostEngine = { ...fakeEngine(), lost: new Promise((r) => (loseSecond = r)) };
+    const engines = [first, second];
+    const { host, posted } = setup(async () => engines.shift()!);
+    await host.handle({ type: 'load', modelId: 'm/1', device: 'webgpu', dtype: 'q4' });
+    await host.handle({ type: 'load', modelId: 'm/2', device: 'webgpu', dtype: 'q4' });
+    loseFirst('old device');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(posted.some((m) => m.type === 'deviceLost')).toBe(false);
+    loseSecond('The GPU device was lost.');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(posted.at(-1)).toEqual({ type: 'deviceLost', message: 'The GPU device was lost.' });
+  });
+
+  it('a step that fails because the device was lost reports the loss, not a model error', async () => {
+    const engine: HostEngine = { ...fakeEngine({ failWith: 'failed to call OrtRun(): mapAsync' }), lost: Promise.resolve('The GPU device was lost.') };
+    const { host, posted } = setup(engine);
+    await host.handle({ type: 'load', modelId: 'm/1', device: 'webgpu', dtype: 'q4' });
+    posted.length = 0;
+    await host.handle({ type: 'run', runId: 'r1', spec: SPEC });
+    expect(posted.filter((m) => m.type === 'runFailed')).toEqual([]);
+    expect(posted).toContainEqual({ type: 'deviceLost', message: 'The GPU device was lost.' });
+  });
+
+  it('passes test faults to the runtime', async () => {
+    const { host, faults } = setup(fakeEngine());
+    await host.handle({ type: 'testFault', fault: 'destroyDevice' });
+    expect(faults).toEqual(['destroyDevice']);
+  });
+
   it('clears the cache', async () => {
     const { host, posted } = setup(fakeEngine());
     await host.handle({ type: 'clearCache' });
-    expect(posted.at(-1)).toEqual({ type: 'cacheCleared', bytesFreed: 1234 });
+    expect(posted.at(-1)).toEqual({ type: 'cacheCleared', bytesFreed: 1234, refused: null });
   });
 });

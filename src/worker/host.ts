@@ -1,10 +1,22 @@
 // The worker's message handlers: one per request type, over an injectable engine loader so
 // they can be tested in Node without a model. The worker entry only routes messages here.
 import type { DecodeEvent, DecodeOptions, DecodeResult } from '../core/decode.ts';
-import { assertNever, type Device, type Dtype, type FileProgress, type FromWorker, type GpuProbe, type RunSpec, type ToWorker } from './protocol.ts';
+import {
+  assertNever,
+  type Device,
+  type Dtype,
+  type FileProgress,
+  type FromWorker,
+  type GpuProbe,
+  type RunSpec,
+  type TestFault,
+  type ToWorker,
+} from './protocol.ts';
 
 export interface HostEngine {
   readonly context: number;
+  /** Settles with a message if the GPU device behind this engine is lost (WebGPU only). */
+  readonly lost?: Promise<string>;
   run(spec: RunSpec, opts: Omit<DecodeOptions, 'detokenize'>): Promise<DecodeResult>;
   dispose(): Promise<void>;
 }
@@ -26,6 +38,16 @@ export interface HostDeps {
   /** Schedules a flush of batched tokens (setTimeout in the worker). */
   readonly schedule: (fn: () => void, ms: number) => void;
   readonly now: () => number;
+  /** Provokes a real fault (e2e tests only send it). */
+  readonly fault: (f: TestFault) => void;
+}
+
+/** How long a failed step waits to learn whether the device was lost under it. */
+export const LOST_GRACE_MS = 250;
+
+/** The value of `p` if it settles within `ms`, else null. */
+function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  return Promise.race([p, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
 }
 
 /** How often streamed tokens are posted to the page, at most. */
@@ -57,6 +79,8 @@ export class WorkerHost {
         return this.onStop(msg.runId);
       case 'clearCache':
         return this.onClearCache();
+      case 'testFault':
+        return Promise.resolve(this.deps.fault(msg.fault));
       default:
         return assertNever(msg);
     }
@@ -107,6 +131,10 @@ export class WorkerHost {
         await old?.dispose();
         const engine = await this.deps.load({ modelId, device, dtype, progress });
         this.engine = engine;
+        void engine.lost?.then((message) => {
+          // Only the engine in use matters; the page recreates the worker on this message.
+          if (this.engine === engine) this.deps.post({ type: 'deviceLost', message });
+        });
         postProgress(true);
         this.deps.post({ type: 'loaded', info: { modelId, device, dtype, context: engine.context, fromCache } });
       } catch (e) {
@@ -161,7 +189,11 @@ export class WorkerHost {
       });
     } catch (e) {
       batcher.flush();
-      this.deps.post({ type: 'runFailed', runId, message: e instanceof Error ? e.message : String(e) });
+      // A step that failed because the GPU device vanished is an interruption, not a model error:
+      // the device-lost message (which the page turns into "interrupted") says what happened.
+      const lost = engine.lost && (await settledWithin(engine.lost, LOST_GRACE_MS));
+      if (lost) this.deps.post({ type: 'deviceLost', message: lost });
+      else this.deps.post({ type: 'runFailed', runId, message: e instanceof Error ? e.message : String(e) });
     } finally {
       this.run = null;
     }
@@ -194,8 +226,12 @@ export class WorkerHost {
   }
 
   private async onClearCache(): Promise<void> {
-    const bytesFreed = await this.deps.clearCache();
-    this.deps.post({ type: 'cacheCleared', bytesFreed });
+    try {
+      const bytesFreed = await this.deps.clearCache();
+      this.deps.post({ type: 'cacheCleared', bytesFreed, refused: null });
+    } catch (e) {
+      this.deps.post({ type: 'cacheCleared', bytesFreed: 0, refused: e instanceof Error ? e.message : String(e) });
+    }
   }
 }
 

@@ -11,4 +11,15 @@ const host = new WorkerHost(browserDeps(post));
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   void host.handle(e.data);
 };
-post({ type: 'ready' });
+
+// Held until this worker ends, so the page learns of its death at once (see `ready` in protocol.ts).
+const locks = (self.navigator as Navigator & { locks?: LockManager }).locks;
+if (locks) {
+  const lifeLock = `model-worker-${crypto.randomUUID()}`;
+  void locks.request(lifeLock, () => {
+    post({ type: 'ready', lifeLock });
+    return new Promise<never>(() => {});
+  });
+} else {
+  post({ type: 'ready', lifeLock: null });
+}

@@ -65,10 +65,20 @@ export type ToWorker =
   | { readonly type: 'load'; readonly modelId: string; readonly device: Device; readonly dtype: Dtype }
   | { readonly type: 'run'; readonly runId: string; readonly spec: RunSpec }
   | { readonly type: 'stop'; readonly runId: string }
-  | { readonly type: 'clearCache' };
+  | { readonly type: 'clearCache' }
+  /** Test hook (e2e): crash the worker or lose the GPU device, as real faults would. */
+  | { readonly type: 'testFault'; readonly fault: TestFault };
+
+/** `throw`: an uncaught error; `close`: the worker ends silently; `destroyDevice`: GPUDevice.destroy(). */
+export type TestFault = 'throw' | 'close' | 'destroyDevice';
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  /**
+   * The worker is listening. `lifeLock` names a Web Lock the worker holds for as long as it lives:
+   * the page queues a request for it, which is granted the moment the worker ends for any reason
+   * (crash, out of memory, close) — no polling, no false alarm while a long step blocks the worker.
+   */
+  | { readonly type: 'ready'; readonly lifeLock: string | null }
   | { readonly type: 'probed'; readonly probe: GpuProbe }
   | { readonly type: 'loadProgress'; readonly modelId: string; readonly files: readonly FileProgress[] }
   | { readonly type: 'loaded'; readonly info: ModelInfo }
@@ -92,7 +102,10 @@ export type FromWorker =
       readonly stats: DecodeStats;
     }
   | { readonly type: 'runFailed'; readonly runId: string; readonly message: string }
-  | { readonly type: 'cacheCleared'; readonly bytesFreed: number };
+  /** `refused`: why nothing was cleared (a conversion is writing the cache), or null. */
+  | { readonly type: 'cacheCleared'; readonly bytesFreed: number; readonly refused: string | null }
+  /** The WebGPU device is gone (GPUDevice.lost): the loaded model cannot run any more. */
+  | { readonly type: 'deviceLost'; readonly message: string };
 
 export function assertNever(x: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(x)}`);

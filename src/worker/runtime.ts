@@ -4,9 +4,10 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { parseModelSource } from '../core/model-source.ts';
 import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
+import { CONVERT_LOCK, clearStaging, type OpfsDirectory } from './convert-storage.ts';
 import { ElasticEngine } from './engine.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
-import type { GpuProbe } from './protocol.ts';
+import type { GpuProbe, TestFault } from './protocol.ts';
 
 const CACHE_NAME = 'transformers-cache';
 
@@ -48,9 +49,49 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress });
   return {
     context: engine.info.context,
+    lost: req.device === 'webgpu' ? deviceLost() : undefined,
     run: (spec, opts) => engine.run(spec, opts),
     dispose: () => engine.dispose(),
   };
+}
+
+interface GpuDeviceLike {
+  readonly lost: Promise<{ readonly reason: string; readonly message: string }>;
+  destroy(): void;
+}
+
+/**
+ * ORT's WebGPU device, once a session exists. transformers.js exposes ORT's env; ORT's typings
+ * say a Promise, but its WebGPU EP build stores the device itself: accept both.
+ */
+function ortDevice(): Promise<GpuDeviceLike | undefined> {
+  return Promise.resolve((env.backends.onnx as { webgpu?: { device?: GpuDeviceLike | Promise<GpuDeviceLike> } }).webgpu?.device);
+}
+
+/** Settles when ORT's device is lost: a driver reset, a GPU process crash, or destroy(). */
+async function deviceLost(): Promise<string> {
+  const device = await ortDevice();
+  if (!device) return new Promise<string>(() => {}); // no device to watch
+  const info = await device.lost;
+  const why = info.reason === 'destroyed' ? 'the device was destroyed' : 'the GPU driver or browser reset it';
+  return `The GPU device was lost (${why}${info.message ? `: ${info.message}` : ''}).`;
+}
+
+/** Test hook: the faults a real session meets, provoked on demand. */
+function fault(f: TestFault): void {
+  switch (f) {
+    case 'throw':
+      setTimeout(() => {
+        throw new Error('Test fault: the model worker crashed.');
+      });
+      return;
+    case 'close':
+      self.close();
+      return;
+    case 'destroyDevice':
+      void ortDevice().then((d) => d?.destroy());
+      return;
+  }
 }
 
 async function probe(): Promise<GpuProbe> {
@@ -81,11 +122,25 @@ async function isCached(modelId: string): Promise<boolean> {
   return keys.some((k) => k.url.includes(needle) && k.url.endsWith('config.json'));
 }
 
+/**
+ * Deletes the model cache and conversion staging left in OPFS — unless a conversion (in any tab)
+ * is writing them right now (CONVERT_LOCK): then nothing is touched and the answer says why.
+ */
 async function clearCache(): Promise<number> {
-  const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
-  await caches.delete(CACHE_NAME);
-  const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
-  return Math.max(0, before - after);
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  const clear = async () => {
+    const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
+    await caches.delete(CACHE_NAME);
+    const storage = navigator.storage as StorageManager & { getDirectory?: () => Promise<unknown> };
+    if (storage?.getDirectory) await clearStaging((await storage.getDirectory()) as unknown as OpfsDirectory);
+    const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
+    return Math.max(0, before - after);
+  };
+  if (!locks) return clear();
+  return locks.request(CONVERT_LOCK, { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error('A model is being converted (in this or another tab): clear the cache when it has finished.');
+    return clear();
+  });
 }
 
 export function browserDeps(post: HostDeps['post']): HostDeps {
@@ -97,5 +152,6 @@ export function browserDeps(post: HostDeps['post']): HostDeps {
     clearCache,
     schedule: (fn, ms) => void setTimeout(fn, ms),
     now: () => performance.now(),
+    fault,
   };
 }
