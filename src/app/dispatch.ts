@@ -24,7 +24,7 @@ export function dispatchFromWorker(m: FromWorker, now: number): void {
     case 'solutionEnded':
       return solutionEnded(m.runId, m.lane, m.how, m.tokens);
     case 'runFinished':
-      return runFinished(m.runId, m.aborted, m.lanes, m.stats);
+      return runFinished(m.runId, m.aborted, m.lanes, m.stats, { ids: m.thinkingIds, ends: m.thinkingEnds });
     case 'runFailed':
       return runFailed(m.runId, m.message);
     case 'cacheCleared':

@@ -7,6 +7,7 @@ import { AutoModelForCausalLM, AutoTokenizer, Tensor, type PreTrainedModel, type
 import { DecodeError, decode, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult } from '../core/decode.ts';
 import { resolveBudget, type LaneBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
+import { recut } from '../core/recut.ts';
 import type { Sampling } from '../core/sampler.ts';
 import { halfToFloat32 } from './fp16.ts';
 import type { Device as BrowserDevice, Dtype } from './protocol.ts';
@@ -154,6 +155,8 @@ export interface RunRequest {
   readonly paperSuffix: boolean;
   readonly lanes: readonly LaneBudget[];
   readonly sampling: Sampling;
+  /** A re-cut: the thinking to keep (see core/recut.ts); one lane gives the solution budget. */
+  readonly forcedThinking?: readonly number[];
 }
 
 /** Reads `<think>` and `</think>` from the tokenizer; a clear error when they are missing. */
@@ -231,12 +234,15 @@ export class ElasticEngine {
   async run(req: RunRequest, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
     if (!req.problem.trim()) throw new DecodeError('The prompt is empty: type a problem first.');
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
+    const { context, ids } = this.info;
+    const o = { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) };
     try {
-      return await decode(
-      backend,
-      { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), sampling: req.sampling, ids: this.info.ids, context: this.info.context },
-        { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) },
-      );
+      if (req.forcedThinking) {
+        const solution = req.lanes[0]?.solution ?? 0;
+        return await recut(backend, { promptIds, prefix: req.forcedThinking, solution, sampling: req.sampling, ids, context }, o);
+      }
+      const lanes = req.lanes.map((b) => resolveBudget(b, promptIds.length, context));
+      return await decode(backend, { promptIds, lanes, sampling: req.sampling, ids, context }, o);
     } finally {
       // Disposed tensors need no bookkeeping: keep the ledger to what is still alive.
       this.ledger.compact();
