@@ -6,7 +6,7 @@ import { isActive, runRequested, runStore, stopRequested } from '../state/run-st
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import type { RunSpec } from '../worker/protocol.ts';
 import { chooseRuntime } from './choices.ts';
-import { presetFor } from './presets.ts';
+import { loadableAsIs, presetFor } from './presets.ts';
 import { workerClient } from './worker-client.ts';
 
 let runCounter = 0;
@@ -62,8 +62,7 @@ export function loadModel(input: string, forComparison = false): string | null {
   }
   const src = parseModelSource(input);
   if ('error' in src) return src.error;
-  const preset = presetFor(input);
-  if (preset && !preset.webReady) return preset.note;
+  if (!loadableAsIs(input)) return presetFor(input)!.note;
   if (isActive(runStore.getState().run)) return 'Stop the running generation before loading another model.';
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;

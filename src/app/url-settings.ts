@@ -1,5 +1,6 @@
 // Settings in the URL (never outputs), so a link reproduces a run or a comparison.
 import { compareSettingsStore, type CompareSettings, type IndependentLaneInput } from '../state/compare-store.ts';
+import { hubMirrorChosen } from '../state/convert-store.ts';
 import { settingsStore, type SettingsState } from '../state/settings-store.ts';
 import type { Device, Dtype } from '../worker/protocol.ts';
 import { EXAMPLES, findExample } from './examples.ts';
@@ -43,6 +44,8 @@ export function applyUrl(search: string): Tab {
     if (p.has(param)) s[key] = p.get(param)!;
   }
   if (Object.keys(s).length) settingsStore.setState(s as Partial<SettingsState>);
+  const hub = p.get('hub');
+  if (hub) hubMirrorChosen(hub);
 
   const c: Partial<Record<keyof CompareSettings, unknown>> = {};
   const mode = p.get('mode');

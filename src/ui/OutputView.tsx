@@ -21,7 +21,21 @@ function Meter({ label, used, limit }: { label: string; used: number; limit: num
   );
 }
 
-function Pane({ title, text, streaming, meter, end }: { title: string; text: string; streaming: boolean; meter: React.ReactNode; end: string | null }) {
+function Pane({
+  title,
+  text,
+  streaming,
+  meter,
+  end,
+  placeholder,
+}: {
+  title: string;
+  text: string;
+  streaming: boolean;
+  meter: React.ReactNode;
+  end: string | null;
+  placeholder?: string;
+}) {
   const id = useId();
   const [raw, setRaw] = useState(false);
   const key = title.toLowerCase();
@@ -38,7 +52,13 @@ function Pane({ title, text, streaming, meter, end }: { title: string; text: str
         </button>
       </header>
       <div className="pane-body" data-testid={`${key}-text`}>
-        {raw ? <pre data-testid={`${key}-raw`}>{text}</pre> : <StreamingMarkdown text={text} streaming={streaming} />}
+        {placeholder ? (
+          <p className="muted">{placeholder}</p>
+        ) : raw ? (
+          <pre data-testid={`${key}-raw`}>{text}</pre>
+        ) : (
+          <StreamingMarkdown text={text} streaming={streaming} />
+        )}
       </div>
     </section>
   );
@@ -46,7 +66,17 @@ function Pane({ title, text, streaming, meter, end }: { title: string; text: str
 
 export function OutputView() {
   const run = useStore(runStore, (s) => s.run);
-  if (!run) return <p className="muted empty">Load a model, write a problem, set the budgets and press Run.</p>;
+  if (!run) {
+    // The split view is there from the start: the budgets beside it are what shapes it.
+    return (
+      <div className="output">
+        <div className="panes">
+          <Pane title="Thinking" text="" streaming={false} meter={null} end={null} placeholder="Press Run: the thinking streams here." />
+          <Pane title="Solution" text="" streaming={false} meter={null} end={null} placeholder="Starts when thinking ends: at </think> or the budget." />
+        </div>
+      </div>
+    );
+  }
   return <RunOutput run={run} />;
 }
 
