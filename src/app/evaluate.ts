@@ -2,10 +2,10 @@
 import { gradeAnswerAsync } from '../core/grade.ts';
 import { evalStore, evaluationEnded, evaluationStarted, evaluationStopRequested, problemGraded } from '../state/eval-store.ts';
 import { compareStore } from '../state/compare-store.ts';
+import { laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
 import { requestStop, startRun } from './actions.ts';
 import { parseSweepBudgets, waitForRunEnd } from './compare.ts';
 import { EXAMPLES, type Example } from './examples.ts';
@@ -62,10 +62,9 @@ export function requestEvaluation(req: EvalRequest): string | null {
       if (run.status === 'failed') throw new Error(run.error ?? 'A run failed.');
       if (run.status === 'stopped') return 'stopped' as const;
       const cells = await Promise.all(
-        run.lanes.map(async (l) => {
-          const answer = extractBoxed(l.solution);
+        laneOutcomes(run).map(async ({ answer, thinkingTokens, solutionTokens }) => {
           const { correct } = await gradeAnswerAsync(answer, p.answer);
-          return { answer, correct, thinkingTokens: l.thinkingTokensAtEnd ?? 0, solutionTokens: l.solutionTokens };
+          return { answer, correct, thinkingTokens, solutionTokens };
         }),
       );
       problemGraded(id, { id: p.id, reference: p.answer, cells });

@@ -3,9 +3,10 @@ import { useStore } from 'zustand';
 import { findExample } from '../app/examples.ts';
 import { isActive, liveTokensPerSecond, runStore, type Run } from '../state/run-store.ts';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
-import { extractBoxed, renderTex } from './markdown/render.ts';
+import { extractBoxed } from '../core/answer.ts';
+import { renderTex } from './markdown/render.ts';
 import { formatMs } from './format.ts';
-import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
+import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { Alert } from './Alert.tsx';
 
 function Meter({ label, used, limit }: { label: string; used: number; limit: number | null }) {
