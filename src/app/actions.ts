@@ -2,6 +2,7 @@
 import { parseModelSource } from '../core/model-source.ts';
 import { compareStore } from '../state/compare-store.ts';
 import { loadRejected, loadRequested, modelStore } from '../state/model-store.ts';
+import { recutRunning } from '../state/recut-store.ts';
 import { isActive, runRequested, runStore, stopRequested } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import type { RunSpec } from '../worker/protocol.ts';
@@ -96,6 +97,7 @@ export function currentSpec(): { spec: RunSpec } | { error: string } {
 export function requestRun(): string | null {
   if (modelStore.getState().status !== 'ready') return 'Load a model first.';
   if (isActive(runStore.getState().run)) return 'A generation is already running.';
+  if (recutRunning()) return 'A re-cut is running; wait for it or cancel it.';
   const c = currentSpec();
   if ('error' in c) return c.error;
   startRun(c.spec);

@@ -1,9 +1,12 @@
 // Routes worker messages to store events. Pure (no Worker, no DOM) so it is unit-tested.
 import { cacheCleared, loadProgressed, modelLoadFailed, modelLoaded, probed } from '../state/model-store.ts';
 import { runFailed, runFinished, runStarted, solutionEnded, thinkingEnded, tokensReceived } from '../state/run-store.ts';
+import { ownsRun, recutMessageReceived } from '../state/recut-store.ts';
 import { assertNever, type FromWorker } from '../worker/protocol.ts';
 
 export function dispatchFromWorker(m: FromWorker, now: number): void {
+  // A re-cut's messages go to its lane; the run it re-cuts stays as it is.
+  if ('runId' in m && ownsRun(m.runId)) return recutMessageReceived(m);
   switch (m.type) {
     case 'ready':
       return;

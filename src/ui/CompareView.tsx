@@ -160,7 +160,7 @@ function LaneInputs() {
 }
 
 /** A lane as shown: its outcome so far (no answer until its solution ends), and whether it is live. */
-interface LaneDisplay extends LaneOutcome {
+export interface LaneDisplay extends LaneOutcome {
   readonly streaming: boolean;
   readonly pending: boolean;
 }
@@ -217,7 +217,7 @@ function statusText(c: Comparison): string {
   }
 }
 
-function Summary({ c, lanes }: { c: Comparison; lanes: readonly LaneDisplay[] }) {
+export function Summary({ c, lanes }: { c: Pick<Comparison, 'id' | 'reference'>; lanes: readonly LaneDisplay[] }) {
   const done = lanes.every((l) => !l.pending && !l.streaming);
   const quick = summarize(lanes, c.reference);
   // Once every lane is done, group and grade with symbolic equivalence (the CAS loads on demand).
@@ -261,16 +261,8 @@ function SweepTrace({ c, run, lanes }: { c: Comparison; run: Run | null; lanes: 
   const trace = c.sweep?.traceText ?? live?.thinking ?? '';
   // Cut positions: each lane's thinking is a prefix of the trace.
   const cuts = lanes
-    .map((l, i) => ({ lane: i, at: l.thinkingEnd ? l.thinkingText.length : null, tokens: l.thinkingTokens, settings: c.lanes[i]! }))
-    .filter((x): x is { lane: number; at: number; tokens: number; settings: LaneSettings } => x.at !== null)
-    .sort((a, b) => a.at - b.at);
-  const segments: { text: string; after: (typeof cuts)[number] | null }[] = [];
-  let from = 0;
-  for (const cut of cuts) {
-    segments.push({ text: trace.slice(from, cut.at), after: cut });
-    from = Math.max(from, cut.at);
-  }
-  segments.push({ text: trace.slice(from), after: null });
+    .map((l, i) => ({ at: l.thinkingEnd ? l.thinkingText.length : null, label: `✂ lane ${i + 1}: thinking ends here (${l.thinkingTokens} tokens, t = ${String(c.lanes[i]!.thinking)})` }))
+    .filter((x): x is TraceCut => x.at !== null);
   const separate = c.sweep?.separateTokens;
   return (
     <section className="pane trace" aria-label="Shared thinking trace">
@@ -284,28 +276,70 @@ function SweepTrace({ c, run, lanes }: { c: Comparison; run: Run | null; lanes: 
         )}
       </header>
       <div className="pane-body">
-        {segments.map((seg, k) => (
-          <Fragment key={k}>
-            <StreamingMarkdown text={seg.text} streaming={!c.sweep && k === segments.length - 1} />
-            {seg.after && (
-              <div className="cut-marker" role="separator" data-testid="cut-marker">
-                ✂ lane {seg.after.lane + 1}: thinking ends here ({seg.after.tokens} tokens, t = {String(seg.after.settings.thinking)})
-              </div>
-            )}
-          </Fragment>
-        ))}
+        <TraceWithCuts text={trace} cuts={cuts} streaming={!c.sweep} />
       </div>
     </section>
   );
 }
 
-function LaneColumn({ index, settings, d, outcome, sweep }: { index: number; settings: LaneSettings; d: LaneDisplay; outcome: LaneOutcome | null; sweep: boolean }) {
+export interface TraceCut {
+  /** Characters of the trace before the cut. */
+  readonly at: number;
+  readonly label: string;
+}
+
+/** A thinking trace with a marker at each cut (sweep lanes, re-cuts). */
+export function TraceWithCuts({ text, cuts, streaming }: { text: string; cuts: readonly TraceCut[]; streaming: boolean }) {
+  const sorted = [...cuts].sort((a, b) => a.at - b.at);
+  const segments: { text: string; after: TraceCut | null }[] = [];
+  let from = 0;
+  for (const cut of sorted) {
+    segments.push({ text: text.slice(from, cut.at), after: cut });
+    from = Math.max(from, cut.at);
+  }
+  segments.push({ text: text.slice(from), after: null });
+  return (
+    <>
+      {segments.map((seg, k) => (
+        <Fragment key={k}>
+          <StreamingMarkdown text={seg.text} streaming={streaming && k === segments.length - 1} />
+          {seg.after && (
+            <div className="cut-marker" role="separator" data-testid="cut-marker">
+              {seg.after.label}
+            </div>
+          )}
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
+export function LaneColumn({
+  index,
+  settings,
+  d,
+  outcome,
+  sweep,
+  title = `Lane ${index + 1}`,
+  testId = `lane-${index + 1}`,
+  actions,
+}: {
+  index: number;
+  settings: LaneSettings;
+  d: LaneDisplay;
+  outcome: LaneOutcome | null;
+  sweep: boolean;
+  title?: string;
+  testId?: string;
+  actions?: React.ReactNode;
+}) {
   const answer = d.answer;
   const [showThinking, setShowThinking] = useState(!sweep);
   return (
-    <section className="pane lane" aria-label={`Lane ${index + 1}`} data-testid={`lane-${index + 1}`}>
+    <section className="pane lane" aria-label={title} data-testid={testId}>
       <header className="lane-head">
-        <h2>Lane {index + 1}</h2>
+        <h2>{title}</h2>
+        {actions}
         <span className="muted">{settings.modelId}</span>
         <span className="muted">
           t {String(settings.thinking)} · s {settings.solution} · {samplingLabel(settings.sampling)}
@@ -315,7 +349,7 @@ function LaneColumn({ index, settings, d, outcome, sweep }: { index: number; set
         <p className="muted">Waiting…</p>
       ) : (
         <>
-          <p className="muted" data-testid={`lane-${index + 1}-thinking`}>
+          <p className="muted" data-testid={`${testId}-thinking`}>
             Thinking: {d.thinkingTokens} tokens{d.thinkingEnd ? ` · ${thinkingEndLabel(d.thinkingEnd)}` : ''}
           </p>
           <button type="button" className="chip" aria-expanded={showThinking} onClick={() => setShowThinking(!showThinking)}>
@@ -326,7 +360,7 @@ function LaneColumn({ index, settings, d, outcome, sweep }: { index: number; set
               <StreamingMarkdown text={d.thinkingText} streaming={d.streaming && d.thinkingEnd === null} />
             </div>
           )}
-          <p className="muted" data-testid={`lane-${index + 1}-solution`}>
+          <p className="muted" data-testid={`${testId}-solution`}>
             Solution: {d.solutionTokens} tokens{d.solutionEnd ? ` · ${solutionEndLabel(d.solutionEnd)}` : ''}
           </p>
           <div className="pane-body">
