@@ -154,11 +154,14 @@ test('bad input: clear messages, nothing typed is lost', async ({ page }, info) 
   await expect(page.getByLabel('Thinking budget', { exact: true })).toHaveValue('5000');
 });
 
-test('the E1 preset explains what is missing instead of failing', async ({ page }) => {
+test('the page opens on E1, which explains its one-time conversion and offers one button; DeepScaleR is one choice away', async ({ page }) => {
   await page.goto('/');
-  await page.getByRole('combobox', { name: 'Preset' }).selectOption({ label: 'E1-Math-1.5B (Salesforce)' });
-  await expect(page.getByRole('note')).toContainText('No ONNX (web-ready) build of Salesforce/E1-Math-1.5B');
-  await expect(page.getByRole('button', { name: 'Load model' })).toBeDisabled();
+  await expect(page.getByRole('combobox', { name: 'Preset' })).toHaveValue('e1');
+  await expect(page.getByTestId('oneclick')).toContainText('No ONNX (web-ready) build of Salesforce/E1-Math-1.5B');
+  await expect(page.getByRole('button', { name: 'Get E1-Math-1.5B' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Load model' })).toHaveCount(0);
+  await page.getByRole('combobox', { name: 'Preset' }).selectOption({ label: 'DeepScaleR-1.5B-Preview (paper baseline)' });
+  await expect(page.getByRole('button', { name: 'Load model' })).toBeEnabled();
 });
 
 test('phone width keeps every control reachable', async ({ page }, info) => {
@@ -181,6 +184,7 @@ test('a second visit loads from the cache without downloading again', async ({ p
   await expect(page.getByText(/^Ready:/)).toContainText('loaded from cache', { timeout: 120_000 });
   expect(modelRequests).toEqual([]);
 
+  await page.getByRole('button', { name: 'Change model' }).click();
   await page.getByRole('button', { name: 'Clear model cache' }).click();
   await expect(page.getByText(/Cleared the model cache/)).toBeVisible();
 });

@@ -94,7 +94,7 @@ async function convertedCacheKeys(page: Page): Promise<string[]> {
 }
 
 async function openConverter(page: Page) {
-  await page.getByRole('combobox', { name: 'Preset' }).selectOption({ label: 'E1-Math-1.5B (Salesforce)' });
+  await page.getByText('Convert another checkpoint (Hub repo, URL, files or a folder)').click();
   await expect(page.getByRole('heading', { name: 'Convert in this browser' })).toBeVisible();
 }
 
@@ -176,6 +176,7 @@ test('a truncated shard is reported before anything is stored, and nothing loada
   expect(await convertedCacheKeys(page)).toEqual([]);
 
   // Its would-be id does not load: a clear message, and no request to the server.
+  await page.getByRole('combobox', { name: 'Preset' }).selectOption({ label: 'Custom (Hub id or URL)' });
   await page.getByLabel('Model id or URL').fill(`${CONVERTED}-truncated`);
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'not stored in this browser' })).toContainText('convert it again');

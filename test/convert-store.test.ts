@@ -29,6 +29,7 @@ const PLAN: PlanSummary = {
   quota: { usage: 0, quota: 1e11 },
   problem: null,
   alreadyStored: false,
+  bytesPerSecond: null,
 };
 const MODEL: StoredModel = { modelId: PLAN.modelId, dtypes: ['q4'], bytes: 1.9e9, problems: [] };
 const PROGRESS: JobProgress = { phase: 'weights', item: 'model.embed_tokens.weight', downloadedBytes: 10, downloadBytes: 100, quantizedBytes: 5, quantizeBytes: 50, storedBytes: 3, storeBytes: 30 };

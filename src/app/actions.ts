@@ -10,12 +10,13 @@ import {
   modelStore,
 } from '../state/model-store.ts';
 import { runFailed, runRequested } from '../state/run-store.ts';
+import { recutRunning } from '../state/recut-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import type { Dtype, RunSpec, TestFault } from '../worker/protocol.ts';
 import { busyReason, stopEverything } from './busy.ts';
 import { foreignHost, remoteModelSize } from './model-size.ts';
 import { chooseRuntime } from './choices.ts';
-import { presetFor } from './presets.ts';
+import { loadableAsIs, presetFor } from './presets.ts';
 import { workerClient } from './worker-client.ts';
 
 let runCounter = 0;
@@ -69,8 +70,7 @@ export function loadModel(input: string, forComparison = false): string | null {
   if (busy) return busy;
   const src = parseModelSource(input);
   if ('error' in src) return src.error;
-  const preset = presetFor(input);
-  if (preset && !preset.webReady) return preset.note;
+  if (!loadableAsIs(input)) return presetFor(input)!.note;
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   if ('error' in rt) return rt.error;
   const modelId = input.trim();
@@ -140,6 +140,7 @@ export function requestRun(): string | null {
   const busy = busyReason();
   if (busy) return busy;
   if (modelStore.getState().status !== 'ready') return 'Load a model first.';
+  if (recutRunning()) return 'A re-cut is running; wait for it or cancel it.';
   const c = currentSpec();
   if ('error' in c) return c.error;
   startRun(c.spec);

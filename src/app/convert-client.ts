@@ -7,6 +7,7 @@ import {
   convertMessageReceived,
   convertRejected,
   convertStore,
+  hubRepoChosen,
   planRequested,
   sourceFromState,
 } from '../state/convert-store.ts';
@@ -28,6 +29,10 @@ class ConvertClient {
         return;
       }
       convertMessageReceived(e.data);
+      if (e.data.type === 'converted' && e.data.jobId === loadWhenConverted) {
+        loadWhenConverted = null;
+        loadConverted(e.data.model.modelId);
+      }
     };
     this.worker.onerror = (e) => {
       convertRejected(`The converter stopped unexpectedly: ${e.message || 'worker error'}. Reload the page and try again.`);
@@ -76,6 +81,22 @@ export function requestConvert(): string | null {
   conversionRequested(jobId);
   convertClient().send({ type: 'convert', jobId, source: src.source, dtypes: s.dtypes });
   return null;
+}
+
+/** The one-click conversion's job: its result loads as soon as it is stored. */
+let loadWhenConverted: string | null = null;
+
+/** One click for a model without a web build: plan its Hub repo's conversion (shown before anything is downloaded). */
+export function requestOneClickPlan(repo: string): string | null {
+  hubRepoChosen(repo);
+  return requestPlan();
+}
+
+/** The user confirmed the plan: convert, then load, with no other step. */
+export function requestOneClickConvert(): string | null {
+  const err = requestConvert();
+  if (!err) loadWhenConverted = convertStore.getState().jobId;
+  return err;
 }
 
 export function requestCancel(): void {

@@ -11,9 +11,12 @@ import {
   thinkingEnded,
   tokensReceived,
 } from '../state/run-store.ts';
+import { ownsRun, recutMessageReceived } from '../state/recut-store.ts';
 import { assertNever, type FromWorker } from '../worker/protocol.ts';
 
 export function dispatchFromWorker(m: FromWorker, now: number): void {
+  // A re-cut's messages go to its lane; the run it re-cuts stays as it is.
+  if ('runId' in m && ownsRun(m.runId)) return recutMessageReceived(m);
   switch (m.type) {
     case 'ready':
       return;
@@ -34,7 +37,7 @@ export function dispatchFromWorker(m: FromWorker, now: number): void {
     case 'solutionEnded':
       return solutionEnded(m.runId, m.lane, m.how, m.tokens);
     case 'runFinished':
-      return runFinished(m.runId, m.aborted, m.lanes, m.stats);
+      return runFinished(m.runId, m.aborted, m.lanes, m.stats, { ids: m.thinkingIds, ends: m.thinkingEnds });
     case 'runFailed':
       return runFailed(m.runId, m.message);
     case 'cacheCleared':

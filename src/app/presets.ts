@@ -7,14 +7,21 @@ export interface ModelPreset {
   /** False when no transformers.js (ONNX) build exists to load. */
   readonly webReady: boolean;
   readonly note: string;
+  /**
+   * Without a web build: the id its one-click conversion in this browser loads under
+   * (convert-keys' convertedIdFor of the Hub repo; a test checks they agree).
+   */
+  readonly convertedId?: string;
 }
 
 export const E1_MISSING =
-  'No ONNX (web-ready) build of Salesforce/E1-Math-1.5B is published: convert it in this browser below (one download of the safetensors checkpoint; the result stays in this browser\'s storage and loads offline afterwards), ' +
-  'give the URL of an E1 folder you converted, or load DeepScaleR-1.5B-Preview — the model E1 was trained from and the paper\'s baseline, same architecture.';
+  'No ONNX (web-ready) build of Salesforce/E1-Math-1.5B is published, so this browser converts it once: one download of the safetensors checkpoint, quantized here; ' +
+  'the result stays in this browser\'s storage and loads offline afterwards. DeepScaleR-1.5B-Preview — the model E1 was trained from and the paper\'s baseline — loads directly.';
+
+export const E1_REPO = 'Salesforce/E1-Math-1.5B';
 
 export const MODEL_PRESETS: readonly ModelPreset[] = [
-  { key: 'e1', label: 'E1-Math-1.5B (Salesforce)', modelId: 'Salesforce/E1-Math-1.5B', webReady: false, note: E1_MISSING },
+  { key: 'e1', label: 'E1-Math-1.5B (Salesforce)', modelId: E1_REPO, webReady: false, note: E1_MISSING, convertedId: `/converted/${E1_REPO}` },
   {
     key: 'deepscaler',
     label: 'DeepScaleR-1.5B-Preview (paper baseline)',
@@ -43,7 +50,14 @@ export const BUDGET_PRESETS: readonly { readonly label: string; readonly t: numb
   { label: 'unlimited · s 1024', t: 'unlimited', s: 1024 },
 ];
 
+/** The preset a model field names: its Hub id, or the id its conversion loads under. */
 export function presetFor(modelInput: string): ModelPreset | null {
   const m = modelInput.trim().toLowerCase();
-  return MODEL_PRESETS.find((p) => p.modelId.toLowerCase() === m) ?? null;
+  return MODEL_PRESETS.find((p) => p.modelId.toLowerCase() === m || p.convertedId?.toLowerCase() === m) ?? null;
+}
+
+/** Whether `input` can be loaded as it is (a preset without a web build loads only its conversion). */
+export function loadableAsIs(input: string): boolean {
+  const p = presetFor(input);
+  return !p || p.webReady || p.convertedId?.toLowerCase() === input.trim().toLowerCase();
 }

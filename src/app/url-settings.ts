@@ -2,6 +2,7 @@
 import { COMPARE_SETTINGS_SPEC, MAX_LANES, compareSettingsStore, type CompareSettings, type IndependentLaneInput } from '../state/compare-store.ts';
 import { SETTINGS_SPEC, settingsStore, type SettingsState } from '../state/settings-store.ts';
 import { MAX_PROBLEM_CHARS, sanitize, settingsNoticeStore, settingsRepaired } from '../state/settings-validation.ts';
+import { hubMirrorChosen } from '../state/convert-store.ts';
 import { EXAMPLES, findExample } from './examples.ts';
 
 export type Tab = 'run' | 'compare' | 'evaluate' | 'history';
@@ -58,6 +59,8 @@ export function applyUrl(search: string): Tab {
     problems.push(...checked.problems);
     settingsStore.setState(checked.value);
   }
+  const hub = p.get('hub');
+  if (hub) hubMirrorChosen(hub);
 
   const c: Partial<Record<keyof CompareSettings, unknown>> = {};
   const mode = p.get('mode');

@@ -3,6 +3,7 @@
 import { createStore } from 'zustand/vanilla';
 import {
   assertNeverConvert,
+  isMirrorPath,
   type ConvertDtype,
   type ConvertSource,
   type FromConvertWorker,
@@ -31,6 +32,8 @@ export interface ConvertState {
   readonly stored: readonly StoredModel[] | null;
   readonly lastConverted: { readonly modelId: string; readonly seconds: number } | null;
   readonly message: string | null;
+  /** A Hub mirror path on this origin (?hub=/path; tests), or null for huggingface.co. */
+  readonly hubHost: string | null;
 }
 
 const initial: ConvertState = {
@@ -47,6 +50,7 @@ const initial: ConvertState = {
   stored: null,
   lastConverted: null,
   message: null,
+  hubHost: null,
 };
 
 export const convertStore = createStore<ConvertState>(() => initial);
@@ -67,7 +71,7 @@ function edited(patch: Partial<ConvertState>): void {
 const HUB_REPO = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
 
 /** The source the controls describe, or what is wrong with them. */
-export function sourceFromState(s: Pick<ConvertState, 'sourceText' | 'revision' | 'picked'>): { source: ConvertSource } | { error: string } {
+export function sourceFromState(s: Pick<ConvertState, 'sourceText' | 'revision' | 'picked'> & { hubHost?: string | null }): { source: ConvertSource } | { error: string } {
   if (s.picked) {
     if (s.picked.files.length === 0) return { error: 'No files were picked.' };
     return { source: { kind: 'files', name: s.picked.name, files: s.picked.files } };
@@ -77,11 +81,21 @@ export function sourceFromState(s: Pick<ConvertState, 'sourceText' | 'revision' 
   const hubUrl = /^https?:\/\/(?:www\.)?(?:huggingface\.co|hf\.co)\/([^/?#]+\/[^/?#]+)\/?$/i.exec(t);
   if (hubUrl) return { source: { kind: 'hub', repo: hubUrl[1]!, revision: s.revision.trim() || 'main' } };
   if (/^https?:\/\//i.test(t) || t.startsWith('/')) return { source: { kind: 'url', url: t } };
-  if (HUB_REPO.test(t)) return { source: { kind: 'hub', repo: t, revision: s.revision.trim() || 'main' } };
+  if (HUB_REPO.test(t)) return { source: { kind: 'hub', repo: t, revision: s.revision.trim() || 'main', ...(s.hubHost ? { host: s.hubHost } : {}) } };
   return { error: `"${t}" is not a Hub repo id (owner/name), an http(s) URL, or a path starting with /.` };
 }
 
 // ---- user events ---------------------------------------------------------------------------------
+
+/** The page was opened with a Hub mirror on this origin (only same-origin paths are taken). */
+export function hubMirrorChosen(path: string): void {
+  if (isMirrorPath(path)) convertStore.setState({ hubHost: path });
+}
+
+/** One-click conversion of a known Hub repo: the source is that repo at main, nothing picked. */
+export function hubRepoChosen(repo: string): void {
+  edited({ sourceText: repo, revision: 'main', picked: null });
+}
 
 export function sourceTextEdited(sourceText: string): void {
   edited({ sourceText, picked: null });
@@ -112,6 +126,12 @@ export function dtypeToggled(dtype: ConvertDtype, on: boolean): void {
 export function gpuKnown(shaderF16: boolean): void {
   const s = convertStore.getState();
   if (s.status === 'idle' && !s.plan && s.dtypes.length === 1 && s.dtypes[0] === 'q4' && shaderF16) convertStore.setState({ dtypes: ['q4f16'] });
+}
+
+/** The user declined a plan: back to the start, nothing downloaded. */
+export function planDismissed(): void {
+  const s = convertStore.getState();
+  if (s.status === 'planned' || s.status === 'error') convertStore.setState({ status: 'idle', plan: null, requestId: null, error: null });
 }
 
 export function planRequested(requestId: string): void {

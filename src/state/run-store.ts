@@ -33,6 +33,8 @@ export interface Run {
   /** Live timing while streaming (the final figures are in stats). */
   readonly live: { readonly ttftMs: number; readonly decodeMs: number } | null;
   readonly error: string | null;
+  /** The thinking trace's ids and where each ends in `thinking`, once the run is over (re-cuts start from it). */
+  readonly trace: { readonly ids: readonly number[]; readonly ends: readonly number[] } | null;
 }
 
 export interface RunState {
@@ -74,6 +76,7 @@ export function runRequested(runId: string, spec: RunSpec): void {
       stats: null,
       live: null,
       error: null,
+      trace: null,
     },
   });
 }
@@ -108,11 +111,12 @@ export function stopRequested(runId: string): void {
   update(runId, (r) => (r.status === 'running' || r.status === 'starting' ? { ...r, status: 'stopping' } : r));
 }
 
-export function runFinished(runId: string, aborted: boolean, lanes: readonly LaneSummary[], stats: DecodeStats): void {
+export function runFinished(runId: string, aborted: boolean, lanes: readonly LaneSummary[], stats: DecodeStats, trace: Run['trace'] = null): void {
   update(runId, (r) => ({
     ...r,
     status: aborted ? 'stopped' : 'finished',
     stats,
+    trace,
     lanes: r.lanes.map((l, i) => {
       const s = lanes[i];
       if (!s) return l;

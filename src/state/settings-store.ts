@@ -36,7 +36,8 @@ export const defaultSettings: SettingsState = {
   topP: String(PAPER_SAMPLING.topP),
   topK: '0',
   seed: '0',
-  modelInput: 'onnx-community/DeepScaleR-1.5B-Preview-ONNX',
+  // E1 first: the model this app is named for (converted in the browser on first use).
+  modelInput: 'Salesforce/E1-Math-1.5B',
   device: 'auto',
   dtype: 'auto',
 };

@@ -38,8 +38,8 @@ describe('run store', () => {
     stopRequested('r1');
     expect(runStore.getState().run!.status).toBe('stopping');
     const stats = { promptTokens: 1, prefillMs: 1, ttftMs: 1, decodeMs: 1, decodedTokens: 3, tokensPerSecond: 2, forwardCalls: 3, tokensFed: 3 };
-    dispatchFromWorker({ type: 'runFinished', runId: 'r1', aborted: true, lanes: [{ thinkingText: 'abc', solutionText: '', thinkingTokens: 3, thinkingEnd: 'aborted', solutionTokens: 0, solutionEnd: 'aborted' }], stats }, 0);
-    expect(runStore.getState().run).toMatchObject({ status: 'stopped', thinking: 'abc', stats });
+    dispatchFromWorker({ type: 'runFinished', runId: 'r1', aborted: true, lanes: [{ thinkingText: 'abc', solutionText: '', thinkingTokens: 3, thinkingEnd: 'aborted', solutionTokens: 0, solutionEnd: 'aborted' }], stats, thinkingIds: [5, 6, 7], thinkingEnds: [1, 2, 3] }, 0);
+    expect(runStore.getState().run).toMatchObject({ status: 'stopped', thinking: 'abc', stats, trace: { ids: [5, 6, 7], ends: [1, 2, 3] } });
     runRequested('r2', SPEC);
     dispatchFromWorker({ type: 'runFailed', runId: 'r2', message: 'boom' }, 0);
     expect(runStore.getState().run).toMatchObject({ status: 'failed', error: 'boom' });

@@ -41,7 +41,7 @@ export function App({ showTestModels, initialTab }: { showTestModels: boolean; i
     <div className="app">
       <header className="top">
         <h1>Elastic Reasoning</h1>
-        <p className="muted">
+        <p className="muted tagline">
           Budgeted thinking for E1-Math-1.5B, in your browser on WebGPU. Thinking stops at <code>&lt;/think&gt;</code> or the
           thinking budget; the solution gets its own budget.
         </p>
@@ -53,27 +53,40 @@ export function App({ showTestModels, initialTab }: { showTestModels: boolean; i
           ))}
         </nav>
       </header>
-      <main>
-        <div className="controls">
-          <ModelPanel showTestModels={showTestModels} />
-          {(tab === 'run' || tab === 'compare') && <ProblemPanel />}
-          {tab === 'run' && <BudgetPanel />}
-          {tab === 'compare' && <ComparePanel />}
-          {tab === 'evaluate' && <EvaluatePanel />}
-          {tab !== 'history' && <SamplingPanel />}
-        </div>
-        <div className="results" role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
-          {tab === 'run' && (
-            <>
-              <RunPanel />
-              <OutputView />
-            </>
-          )}
-          {tab === 'compare' && <CompareResults />}
-          {tab === 'evaluate' && <EvaluateResults />}
-          {tab === 'history' && <HistoryView onOpen={() => setTab('compare')} />}
-        </div>
-      </main>
+      <ModelPanel showTestModels={showTestModels} />
+      {tab === 'run' ? (
+        // Problem, budgets and Run beside the split view on a wide screen; on a phone the sliders
+        // sit directly above the panes, sampling below them.
+        <main className="run-layout">
+          <div className="area-problem">
+            <ProblemPanel />
+          </div>
+          <div className="area-budgets">
+            <BudgetPanel />
+            <RunPanel />
+          </div>
+          <div className="area-output results" role="tabpanel" aria-label="Run">
+            <OutputView />
+          </div>
+          <div className="area-sampling">
+            <SamplingPanel />
+          </div>
+        </main>
+      ) : (
+        <main>
+          <div className="controls">
+            {tab === 'compare' && <ProblemPanel />}
+            {tab === 'compare' && <ComparePanel />}
+            {tab === 'evaluate' && <EvaluatePanel />}
+            {tab !== 'history' && <SamplingPanel />}
+          </div>
+          <div className="results" role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
+            {tab === 'compare' && <CompareResults />}
+            {tab === 'evaluate' && <EvaluateResults />}
+            {tab === 'history' && <HistoryView onOpen={() => setTab('compare')} />}
+          </div>
+        </main>
+      )}
     </div>
   );
 }

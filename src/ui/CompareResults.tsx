@@ -1,10 +1,10 @@
 // The compare tab's results: status, the answers' summary, the shared trace of a sweep, one column
 // per lane. Each part selects only what it shows from the run store, which changes on every token.
-import { Fragment, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/shallow';
 import { extractBoxed } from '../core/answer.ts';
-import { emptyOutcome, type LaneOutcome } from '../core/comparison.ts';
+import { emptyOutcome, type LaneOutcome, type LaneSettings } from '../core/comparison.ts';
 import { samplingLabel, solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { summarize, summarizeAsync, type LaneSummary } from '../core/summary.ts';
 import { compareStore, toRecord, type Comparison } from '../state/compare-store.ts';
@@ -14,10 +14,11 @@ import { Alert } from './Alert.tsx';
 import { ExportButtons } from './ExportButtons.tsx';
 import { formatMs } from './format.ts';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
+import { TraceWithCuts, type TraceCut } from './TraceWithCuts.tsx';
 import { renderTex } from './markdown/tex.ts';
 
 /** A lane as shown: its outcome so far (no answer until its solution ends), and whether it is live. */
-interface LaneDisplay extends LaneOutcome {
+export interface LaneDisplay extends LaneOutcome {
   readonly streaming: boolean;
   readonly pending: boolean;
 }
@@ -113,21 +114,32 @@ function Summary({ c }: { c: Comparison }) {
   // One string per store update (0 for a lane still running): this re-renders, and re-summarizes,
   // only when an answer appears, not on every streamed token.
   const key = useStore(runStore, (s) => answersKey(c, s.run));
+  return <AnswersSummary id={c.id} reference={c.reference} answersKey={key} />;
+}
+
+/** The summary of lanes already at hand (re-cuts beside their run): the same grouping and grading. */
+export function LanesSummary({ c, lanes }: { c: Pick<Comparison, 'id' | 'reference'>; lanes: readonly LaneDisplay[] }) {
+  const key = JSON.stringify(lanes.map((l) => (l.pending || l.streaming ? 0 : l.answer)));
+  return <AnswersSummary id={c.id} reference={c.reference} answersKey={key} />;
+}
+
+/** `answersKey`: every lane's answer as JSON, 0 for a lane still running. */
+function AnswersSummary({ id, reference, answersKey: key }: { id: string; reference: Comparison['reference']; answersKey: string }) {
   const answers = useMemo(() => JSON.parse(key) as (string | null | 0)[], [key]);
   const outcomes = useMemo(() => answers.map((a) => ({ ...emptyOutcome(null), answer: a === 0 ? null : a })), [answers]);
   const done = answers.every((a) => a !== 0);
-  const quick = useMemo(() => summarize(outcomes, c.reference), [outcomes, c.reference]);
+  const quick = useMemo(() => summarize(outcomes, reference), [outcomes, reference]);
   // Once every lane is done, group and grade with symbolic equivalence (the CAS loads on demand).
   const [symbolic, setSymbolic] = useState<{ key: string; summary: LaneSummary } | null>(null);
-  const symbolicKey = `${c.id}|${key}`;
+  const symbolicKey = `${id}|${key}`;
   useEffect(() => {
     if (!done) return;
     let live = true;
-    void summarizeAsync(outcomes, c.reference).then((summary) => live && setSymbolic({ key: symbolicKey, summary }));
+    void summarizeAsync(outcomes, reference).then((summary) => live && setSymbolic({ key: symbolicKey, summary }));
     return () => {
       live = false;
     };
-  }, [done, outcomes, c.reference, symbolicKey]);
+  }, [done, outcomes, reference, symbolicKey]);
   const s = symbolic?.key === symbolicKey ? symbolic.summary : quick;
   return (
     <div className="summary" data-testid="compare-summary">
@@ -141,9 +153,9 @@ function Summary({ c }: { c: Comparison }) {
         </span>
       ))}
       {s.groups.length > 0 && <span className="muted"> — {s.agreeAll ? 'all lanes agree' : `${s.groups.length} different answers`}</span>}
-      {c.reference && (
+      {reference && (
         <p className="muted">
-          Reference answer ({c.reference.source}): <span dangerouslySetInnerHTML={{ __html: renderTex(c.reference.answer, false) }} />
+          Reference answer ({reference.source}): <span dangerouslySetInnerHTML={{ __html: renderTex(reference.answer, false) }} />
           {s.correct && ` · correct: ${s.correct.map((ok, i) => `lane ${i + 1} ${ok ? '✓' : '✗'}`).join(', ')}`}
         </p>
       )}
@@ -164,17 +176,9 @@ function SweepTrace({ c }: { c: Comparison }) {
   // Cut positions: each lane's thinking is a prefix of the trace. Flat [at, tokens] pairs, so the
   // selection compares by value and the markers only move when a lane's thinking ends.
   const flat = useStore(runStore, useShallow((s) => c.lanes.flatMap((_, i) => cutOf(c, s.run, i) ?? [-1, 0])));
-  const cuts = c.lanes
-    .map((settings, lane) => ({ lane, at: flat[2 * lane]!, tokens: flat[2 * lane + 1]!, settings }))
-    .filter((x) => x.at >= 0)
-    .sort((a, b) => a.at - b.at);
-  const segments: { text: string; after: (typeof cuts)[number] | null }[] = [];
-  let from = 0;
-  for (const cut of cuts) {
-    segments.push({ text: trace.slice(from, cut.at), after: cut });
-    from = Math.max(from, cut.at);
-  }
-  segments.push({ text: trace.slice(from), after: null });
+  const cuts: TraceCut[] = c.lanes
+    .map((settings, lane) => ({ at: flat[2 * lane]!, label: `✂ lane ${lane + 1}: thinking ends here (${flat[2 * lane + 1]!} tokens, t = ${String(settings.thinking)})` }))
+    .filter((x) => x.at >= 0);
   const separate = c.sweep?.separateTokens;
   return (
     <section className="pane trace" aria-label="Shared thinking trace">
@@ -188,16 +192,7 @@ function SweepTrace({ c }: { c: Comparison }) {
         )}
       </header>
       <div className="pane-body">
-        {segments.map((seg, k) => (
-          <Fragment key={k}>
-            <StreamingMarkdown text={seg.text} streaming={!c.sweep && k === segments.length - 1} />
-            {seg.after && (
-              <div className="cut-marker" role="separator" data-testid="cut-marker">
-                ✂ lane {seg.after.lane + 1}: thinking ends here ({seg.after.tokens} tokens, t = {String(seg.after.settings.thinking)})
-              </div>
-            )}
-          </Fragment>
-        ))}
+        <TraceWithCuts text={trace} cuts={cuts} streaming={!c.sweep} />
       </div>
     </section>
   );
@@ -205,15 +200,36 @@ function SweepTrace({ c }: { c: Comparison }) {
 
 function LaneColumn({ c, index }: { c: Comparison; index: number }) {
   const d = useStore(runStore, useShallow((s) => laneDisplay(c, s.run, index)));
-  const settings = c.lanes[index]!;
-  const outcome = c.outcomes[index] ?? null;
-  const sweep = c.mode === 'sweep';
+  return <LaneCard index={index} settings={c.lanes[index]!} d={d} outcome={c.outcomes[index] ?? null} sweep={c.mode === 'sweep'} />;
+}
+
+/** One lane's column: its settings, thinking (folded in a sweep), solution, answer and cost. */
+export function LaneCard({
+  index,
+  settings,
+  d,
+  outcome,
+  sweep,
+  title = `Lane ${index + 1}`,
+  testId = `lane-${index + 1}`,
+  actions,
+}: {
+  index: number;
+  settings: LaneSettings;
+  d: LaneDisplay;
+  outcome: LaneOutcome | null;
+  sweep: boolean;
+  title?: string;
+  testId?: string;
+  actions?: ReactNode;
+}) {
   const answer = d.answer;
   const [showThinking, setShowThinking] = useState(!sweep);
   return (
-    <section className="pane lane" aria-label={`Lane ${index + 1}`} data-testid={`lane-${index + 1}`}>
+    <section className="pane lane" aria-label={title} data-testid={testId}>
       <header className="lane-head">
-        <h2>Lane {index + 1}</h2>
+        <h2>{title}</h2>
+        {actions}
         <span className="muted">{settings.modelId}</span>
         <span className="muted">
           t {String(settings.thinking)} · s {settings.solution} · {samplingLabel(settings.sampling)}
@@ -223,7 +239,7 @@ function LaneColumn({ c, index }: { c: Comparison; index: number }) {
         <p className="muted">Waiting…</p>
       ) : (
         <>
-          <p className="muted" data-testid={`lane-${index + 1}-thinking`}>
+          <p className="muted" data-testid={`${testId}-thinking`}>
             Thinking: {d.thinkingTokens} tokens{d.thinkingEnd ? ` · ${thinkingEndLabel(d.thinkingEnd)}` : ''}
           </p>
           <button type="button" className="chip" aria-expanded={showThinking} onClick={() => setShowThinking(!showThinking)}>
@@ -234,7 +250,7 @@ function LaneColumn({ c, index }: { c: Comparison; index: number }) {
               <StreamingMarkdown text={d.thinkingText} streaming={d.streaming && d.thinkingEnd === null} />
             </div>
           )}
-          <p className="muted" data-testid={`lane-${index + 1}-solution`}>
+          <p className="muted" data-testid={`${testId}-solution`}>
             Solution: {d.solutionTokens} tokens{d.solutionEnd ? ` · ${solutionEndLabel(d.solutionEnd)}` : ''}
           </p>
           <div className="pane-body">

@@ -170,7 +170,7 @@ function PlanView() {
   );
 }
 
-function ProgressView() {
+export function ProgressView() {
   const progress = useStore(convertStore, (s) => s.progress);
   const status = useStore(convertStore, (s) => s.status);
   if (status !== 'converting' && status !== 'cancelling') return null;

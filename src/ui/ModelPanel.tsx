@@ -1,16 +1,55 @@
-import { useId } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { requestClearCache, requestLoad } from '../app/actions.ts';
-import { MODEL_PRESETS, TEST_MODEL_IDS, presetFor } from '../app/presets.ts';
+import { E1_REPO, MODEL_PRESETS, TEST_MODEL_IDS, presetFor } from '../app/presets.ts';
 import { downloadSummary, modelStore } from '../state/model-store.ts';
 import { deviceChosen, dtypeChosen, modelInputEdited, settingsStore } from '../state/settings-store.ts';
 import type { Device, Dtype } from '../worker/protocol.ts';
 import { ConvertPanel } from './ConvertPanel.tsx';
+import { OneClickConvert } from './OneClickConvert.tsx';
 import { formatBytes, formatSeconds } from './format.ts';
 import { Alert } from './Alert.tsx';
 import { ModelNotices } from './ModelNotices.tsx';
 
 export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
+  const status = useStore(modelStore, (s) => s.status);
+  const [changing, setChanging] = useState(false);
+  // A new load folds the panel again once it is ready.
+  useEffect(() => {
+    if (status === 'loading') setChanging(false);
+  }, [status]);
+  if (status === 'ready' && !changing) return <ModelLine onChange={() => setChanging(true)} />;
+  return <ModelChooser showTestModels={showTestModels} onDone={status === 'ready' ? () => setChanging(false) : null} />;
+}
+
+/** The loaded model in one line: model · device · weights · change. */
+function ModelLine({ onChange }: { onChange: () => void }) {
+  const info = useStore(modelStore, (s) => s.info);
+  const warning = useStore(modelStore, (s) => s.warning);
+  if (!info) return null;
+  return (
+    <section className="panel model-line" aria-label="Model">
+      <p role="status" className="ready">
+        Ready: <strong className="model-name">{info.modelId}</strong>
+        <span>
+          {' '}
+          · <strong data-testid="device">{info.device}</strong> · <strong data-testid="dtype">{info.dtype}</strong>
+        </span>
+        <span className="muted context">
+          {' '}
+          · context {info.context.toLocaleString()}
+          {info.fromCache ? ' · loaded from cache' : ''}
+        </span>
+      </p>
+      <button type="button" className="chip" aria-label="Change model" onClick={onChange}>
+        Change
+      </button>
+      {warning && <p className="warning">{warning}</p>}
+    </section>
+  );
+}
+
+function ModelChooser({ showTestModels, onDone }: { showTestModels: boolean; onDone: (() => void) | null }) {
   const modelInput = useStore(settingsStore, (s) => s.modelInput);
   const device = useStore(settingsStore, (s) => s.device);
   const dtype = useStore(settingsStore, (s) => s.dtype);
@@ -18,18 +57,27 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
   const error = useStore(modelStore, (s) => s.error);
   const id = useId();
   const preset = presetFor(modelInput);
-  const notReady = preset !== null && !preset.webReady;
+  const oneClick = preset?.convertedId ? { ...preset, convertedId: preset.convertedId } : null;
 
   const onPreset = (key: string) => {
     const p = MODEL_PRESETS.find((x) => x.key === key);
-    if (p) modelInputEdited(p.modelId);
-    else if (key) modelInputEdited(key);
+    // Custom starts from an empty field (a preset's id would keep the preset chosen).
+    modelInputEdited(p ? p.modelId : key);
   };
   const presetValue = preset?.key ?? (TEST_MODEL_IDS.includes(modelInput.trim() as never) ? modelInput.trim() : '');
 
   return (
     <section className="panel" aria-labelledby={`${id}-h`}>
-      <h2 id={`${id}-h`}>Model</h2>
+      <div className="row">
+        <h2 id={`${id}-h`} className="grow">
+          Model
+        </h2>
+        {onDone && (
+          <button type="button" className="chip" onClick={onDone}>
+            Keep the loaded model
+          </button>
+        )}
+      </div>
       <div className="row">
         <label>
           Preset
@@ -51,11 +99,14 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
             )}
           </select>
         </label>
-        <label className="grow">
-          Model id or URL
-          <input value={modelInput} spellCheck={false} onChange={(e) => modelInputEdited(e.target.value)} />
-        </label>
+        {!oneClick && (
+          <label className="grow">
+            Model id or URL
+            <input value={modelInput} spellCheck={false} onChange={(e) => modelInputEdited(e.target.value)} />
+          </label>
+        )}
       </div>
+      {oneClick && <OneClickConvert preset={oneClick} />}
       <div className="row">
         <label>
           Device
@@ -76,29 +127,30 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
             <option value="fp32">fp32</option>
           </select>
         </label>
-        <button
-          type="button"
-          disabled={status === 'loading' || notReady}
-          onClick={() => {
-            void navigator.storage?.persist?.();
-            requestLoad();
-          }}
-        >
-          {status === 'loading' ? 'Loading…' : 'Load model'}
-        </button>
+        {!oneClick && (
+          <button
+            type="button"
+            disabled={status === 'loading'}
+            onClick={() => {
+              void navigator.storage?.persist?.();
+              requestLoad();
+            }}
+          >
+            {status === 'loading' ? 'Loading…' : 'Load model'}
+          </button>
+        )}
         <button type="button" className="secondary" onClick={requestClearCache}>
           Clear model cache
         </button>
       </div>
-      {preset && (
-        <p className={notReady ? 'warning' : 'note'} role={notReady ? 'note' : undefined}>
-          {preset.note}
-        </p>
-      )}
-      {(preset?.key === 'e1' || modelInput.trim().startsWith('/converted/')) && <ConvertPanel defaultSource={preset?.modelId ?? 'Salesforce/E1-Math-1.5B'} />}
+      {preset && !oneClick && <p className="note">{preset.note}</p>}
       <LoadStatus />
       <ModelNotices />
       <Alert message={error} />
+      <details className="other-sources" open={!oneClick && modelInput.trim().startsWith('/converted/')}>
+        <summary>Convert another checkpoint (Hub repo, URL, files or a folder)</summary>
+        <ConvertPanel defaultSource={E1_REPO} />
+      </details>
     </section>
   );
 }
@@ -108,7 +160,6 @@ function LoadStatus() {
   const files = useStore(modelStore, (s) => s.files);
   const firstSample = useStore(modelStore, (s) => s.firstSample);
   const lastSample = useStore(modelStore, (s) => s.lastSample);
-  const info = useStore(modelStore, (s) => s.info);
   const probe = useStore(modelStore, (s) => s.probe);
   const cacheMessage = useStore(modelStore, (s) => s.cacheMessage);
   const warning = useStore(modelStore, (s) => s.warning);
@@ -138,13 +189,6 @@ function LoadStatus() {
             ))}
           </ul>
         </div>
-      )}
-      {status === 'ready' && info && (
-        <p role="status" className="ready">
-          Ready: <strong>{info.modelId}</strong> on <strong data-testid="device">{info.device}</strong> ·{' '}
-          <strong data-testid="dtype">{info.dtype}</strong> · context {info.context.toLocaleString()} tokens
-          {info.fromCache ? ' · loaded from cache' : ''}
-        </p>
       )}
       {warning && status !== 'idle' && <p className="warning">{warning}</p>}
       {cacheMessage && <p className="muted">{cacheMessage}</p>}

@@ -8,6 +8,11 @@ import { renderTex } from './markdown/tex.ts';
 import { formatMs } from './format.ts';
 import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { Alert } from './Alert.tsx';
+import { TraceWithCuts, type TraceCut } from './TraceWithCuts.tsx';
+import { RecutView } from './RecutView.tsx';
+import { recuttable, requestRecut, tokensBefore } from '../app/recut.ts';
+import { recutStore } from '../state/recut-store.ts';
+import { renderedToRaw, textAtPoint } from './trace-offset.ts';
 
 function Meter({ label, used, limit }: { label: string; used: number; limit: number | null }) {
   return (
@@ -22,10 +27,36 @@ function Meter({ label, used, limit }: { label: string; used: number; limit: num
   );
 }
 
-function Pane({ title, text, streaming, meter, end }: { title: string; text: string; streaming: boolean; meter: React.ReactNode; end: string | null }) {
+function Pane({
+  title,
+  text,
+  streaming,
+  meter,
+  end,
+  placeholder,
+  cuts,
+  onPick,
+}: {
+  title: string;
+  text: string;
+  streaming: boolean;
+  meter: React.ReactNode;
+  end: string | null;
+  placeholder?: string;
+  /** Markers in the text (re-cuts). */
+  cuts?: readonly TraceCut[];
+  /** A click on the text: the character offset in `text` it points at. */
+  onPick?: (offset: number) => void;
+}) {
   const id = useId();
   const [raw, setRaw] = useState(false);
   const key = title.toLowerCase();
+  const pick = (e: React.MouseEvent<HTMLDivElement>) => {
+    // A drag that selects text is not a pick.
+    if (!onPick || !window.getSelection()?.isCollapsed) return;
+    const hit = textAtPoint(e.currentTarget, e.clientX, e.clientY);
+    if (hit) onPick(raw ? hit.offset : renderedToRaw(hit.text, hit.offset, text));
+  };
   return (
     <section className="pane" aria-labelledby={`${id}-h`}>
       <header>
@@ -38,8 +69,21 @@ function Pane({ title, text, streaming, meter, end }: { title: string; text: str
           {raw ? 'Rendered' : 'Raw text'}
         </button>
       </header>
-      <div className="pane-body" data-testid={`${key}-text`}>
-        {raw ? <pre data-testid={`${key}-raw`}>{text}</pre> : <StreamingMarkdown text={text} streaming={streaming} />}
+      <div
+        className={onPick ? 'pane-body pickable' : 'pane-body'}
+        data-testid={`${key}-text`}
+        onClick={pick}
+        title={onPick ? 'Click a point: what would it have answered had it stopped here?' : undefined}
+      >
+        {placeholder ? (
+          <p className="muted">{placeholder}</p>
+        ) : raw ? (
+          <pre data-testid={`${key}-raw`}>{text}</pre>
+        ) : cuts && cuts.length > 0 ? (
+          <TraceWithCuts text={text} cuts={cuts} streaming={streaming} />
+        ) : (
+          <StreamingMarkdown text={text} streaming={streaming} />
+        )}
       </div>
     </section>
   );
@@ -47,7 +91,17 @@ function Pane({ title, text, streaming, meter, end }: { title: string; text: str
 
 export function OutputView() {
   const run = useStore(runStore, (s) => s.run);
-  if (!run) return <p className="muted empty">Load a model, write a problem, set the budgets and press Run.</p>;
+  if (!run) {
+    // The split view is there from the start: the budgets beside it are what shapes it.
+    return (
+      <div className="output">
+        <div className="panes">
+          <Pane title="Thinking" text="" streaming={false} meter={null} end={null} placeholder="Press Run: the thinking streams here." />
+          <Pane title="Solution" text="" streaming={false} meter={null} end={null} placeholder="Starts when thinking ends: at </think> or the budget." />
+        </div>
+      </div>
+    );
+  }
   return <RunOutput run={run} />;
 }
 
@@ -59,6 +113,11 @@ function RunOutput({ run }: { run: Run }) {
   const answer = extractBoxed(lane.solution);
   const example = findExample(run.spec.problem);
   const thinkingUsed = thinkingDone ? (lane.thinkingTokensAtEnd ?? run.thinkingTokens) : run.thinkingTokens;
+  const recuts = useStore(recutStore, (s) => (s.recuts?.sourceRunId === run.runId ? s.recuts : null));
+  const [recutMessage, setRecutMessage] = useState<string | null>(null);
+  const ends = run.trace?.ends ?? [];
+  const cuts = (recuts?.lanes ?? []).map((l) => ({ at: l.at === 0 ? 0 : (ends[l.at - 1] ?? 0), label: `✂ re-cut at ${l.at} tokens` }));
+  const canRecut = recuttable(run) > 0;
   return (
     <div className="output">
       <div className="panes">
@@ -68,6 +127,8 @@ function RunOutput({ run }: { run: Run }) {
           streaming={active && !thinkingDone}
           meter={<Meter label="Thinking" used={thinkingUsed} limit={asked.thinking === 'max' ? null : asked.thinking} />}
           end={thinkingEndLabel(lane.thinkingEnd)}
+          cuts={cuts}
+          onPick={canRecut ? (offset) => setRecutMessage(requestRecut(tokensBefore(ends, offset))) : undefined}
         />
         <Pane
           title="Solution"
@@ -88,6 +149,7 @@ function RunOutput({ run }: { run: Run }) {
       </div>
       <Alert message={run.error} />
       <Stats run={run} />
+      <RecutView run={run} message={recutMessage} onMessage={setRecutMessage} />
     </div>
   );
 }

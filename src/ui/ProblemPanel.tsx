@@ -12,18 +12,18 @@ export function ProblemPanel() {
   const paperSuffix = useStore(settingsStore, (s) => s.paperSuffix);
   const id = useId();
   return (
-    <section className="panel" aria-labelledby={`${id}-h`}>
-      <h2 id={`${id}-h`}>Problem</h2>
-      <label>
-        Example problem
+    <section className="panel problem" aria-labelledby={`${id}-h`}>
+      <div className="problem-head">
+        <h2 id={`${id}-h`}>Problem</h2>
         <select
+          aria-label="Example problem"
           value={findExample(problem)?.id ?? ''}
           onChange={(e) => {
             const ex = EXAMPLES.find((x) => x.id === e.target.value);
             if (ex) exampleChosen(ex.problem);
           }}
         >
-          <option value="">Choose one of the paper's problems…</option>
+          <option value="">Pick one of the paper's problems…</option>
           {GROUPS.map((g) => (
             <optgroup key={g.label} label={g.label}>
               {g.items.map((x) => (
@@ -34,14 +34,16 @@ export function ProblemPanel() {
             </optgroup>
           ))}
         </select>
-      </label>
+      </div>
       <label>
-        Problem
+        <span className="sr-only">Problem</span>
         <textarea rows={5} value={problem} onChange={(e) => problemEdited(e.target.value)} placeholder="e.g. What is the sum of the first 100 positive integers?" />
       </label>
-      <label className="check">
+      <label className="check" title={PAPER_SUFFIX}>
         <input type="checkbox" checked={paperSuffix} onChange={(e) => paperSuffixToggled(e.target.checked)} />
-        Append the paper's instruction: <q>{PAPER_SUFFIX}</q>
+        <span>
+          Append the paper&apos;s instruction<span className="suffix">: <q>{PAPER_SUFFIX}</q></span>
+        </span>
       </label>
     </section>
   );

@@ -73,6 +73,20 @@ export function convertErrorMessage(e: unknown): string {
   return `Conversion failed: ${raw}`;
 }
 
+/** Bytes read to measure the download rate before converting. */
+export const RATE_SAMPLE_BYTES = 4 * 1024 * 1024;
+
+/** Times one ranged read from the largest input file: the download rate to expect, in bytes/s. */
+async function measureRate(opened: OpenedSource, plan: ConvertPlan, now: () => number): Promise<number | null> {
+  const largest = [...plan.inputs].sort((a, b) => b.bytes - a.bytes)[0];
+  if (!largest || largest.bytes === 0) return null;
+  const n = Math.min(RATE_SAMPLE_BYTES, largest.bytes);
+  const t0 = now();
+  await opened.src.read(largest.name, largest.bytes - n, n);
+  const ms = Math.max(now() - t0, 1);
+  return (n * 1000) / ms;
+}
+
 interface Job {
   readonly jobId: string;
   readonly modelId: string;
@@ -106,7 +120,7 @@ export class ConvertHost {
   }
 
   /** Sizes and quota for `plan`; `problem` says why it cannot be stored. */
-  private async summarize(opened: OpenedSource, plan: ConvertPlan, cache: CacheLike): Promise<PlanSummary> {
+  private async summarize(opened: OpenedSource, plan: ConvertPlan, cache: CacheLike, bytesPerSecond: number | null = null): Promise<PlanSummary> {
     const existing = await listConverted(cache, this.deps.origin, this.job?.modelId ?? null);
     const same = existing.find((m) => m.modelId === opened.modelId);
     const neededBytes = Math.ceil((plan.storeBytes + plan.largestFileBytes) * MARGIN);
@@ -134,6 +148,7 @@ export class ConvertHost {
       quota,
       problem,
       alreadyStored: !!same && same.problems.length === 0,
+      bytesPerSecond,
     };
   }
 
@@ -141,8 +156,9 @@ export class ConvertHost {
     try {
       const opened = await this.deps.openSource(source);
       const plan = await planConversion(opened.src, dtypes, this.maxDataFileBytes);
+      const rate = source.kind === 'files' ? null : await measureRate(opened, plan, this.deps.now);
       const cache = await this.deps.openCache();
-      this.deps.post({ type: 'planned', requestId, plan: await this.summarize(opened, plan, cache) });
+      this.deps.post({ type: 'planned', requestId, plan: await this.summarize(opened, plan, cache, rate) });
     } catch (e) {
       this.deps.post({ type: 'planFailed', requestId, message: convertErrorMessage(e) });
     }

@@ -13,7 +13,13 @@ export interface PickedFile {
 
 export type ConvertSource =
   /** A Hugging Face Hub repo (Qwen2ForCausalLM safetensors), read with range requests. */
-  | { readonly kind: 'hub'; readonly repo: string; readonly revision: string }
+  | {
+      readonly kind: 'hub';
+      readonly repo: string;
+      readonly revision: string;
+      /** A Hub mirror on the app's own origin (a path such as /hub; tests), instead of huggingface.co. */
+      readonly host?: string;
+    }
   /** A folder at an http(s) URL, or a same-origin path such as /models/tiny-qwen2-src. */
   | { readonly kind: 'url'; readonly url: string }
   /** Files picked from the user's disk. */
@@ -47,6 +53,8 @@ export interface PlanSummary {
   readonly problem: string | null;
   /** A complete conversion is already stored under modelId (converting again replaces it). */
   readonly alreadyStored: boolean;
+  /** Download rate measured while planning (one timed read from the source), or null when not measured. */
+  readonly bytesPerSecond: number | null;
 }
 
 export type ConvertPhase = 'prepare' | 'inspect' | 'weights' | 'graph' | 'copy' | 'verify' | 'done';
@@ -92,6 +100,11 @@ export type FromConvertWorker =
   | { readonly type: 'listed'; readonly models: readonly StoredModel[] }
   | { readonly type: 'removed'; readonly modelId: string; readonly bytesFreed: number }
   | { readonly type: 'storageFailed'; readonly message: string };
+
+/** A Hub mirror must be a plain path on the app's origin: a link cannot point E1 at another server. */
+export function isMirrorPath(p: string): boolean {
+  return /^\/[A-Za-z0-9._~-][A-Za-z0-9._~/-]*$/.test(p) && !p.split('/').includes('..');
+}
 
 export function assertNeverConvert(x: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(x)}`);

@@ -3,7 +3,7 @@
 // is injected so Node tests run them against fakes.
 import { MissingFileError, memorySource, type FileSource } from '../convert/io.ts';
 import { convertedIdFor } from './convert-keys.ts';
-import type { ConvertSource } from './convert-protocol.ts';
+import { isMirrorPath, type ConvertSource } from './convert-protocol.ts';
 
 export type FetchLike = (input: string, init?: { method?: string; headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
 
@@ -180,7 +180,11 @@ export async function openSource(fetchFn: FetchLike, source: ConvertSource, orig
   switch (source.kind) {
     case 'hub': {
       const repo = source.repo.trim().replace(/^https?:\/\/(www\.)?(huggingface\.co|hf\.co)\//, '').replace(/\/+$/, '');
-      return { src: await hubSource(fetchFn, repo, source.revision || 'main'), label: `${repo} (Hugging Face Hub)`, modelId: convertedIdFor({ kind: 'hub', repo }) };
+      // A mirror only on this origin: a link must not be able to swap E1 for another server's files.
+      if (source.host !== undefined && !isMirrorPath(source.host)) throw new SourceError(`"${source.host}": a Hub mirror must be a path on this site`);
+      const host = source.host ? `${origin}${source.host.replace(/\/+$/, '')}` : HUB;
+      const label = `${repo} (${source.host ? `Hub mirror ${source.host}` : 'Hugging Face Hub'})`;
+      return { src: await hubSource(fetchFn, repo, source.revision || 'main', host), label, modelId: convertedIdFor({ kind: 'hub', repo }) };
     }
     case 'url': {
       const raw = source.url.trim();

@@ -8,6 +8,7 @@ import { DecodeError, decode, validateRequest, type DecodeBackend, type DecodeOp
 import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
 import { planRows, type CacheLayout, type MemoryLimits, type RowPlan } from '../core/row-memory.ts';
+import { recut } from '../core/recut.ts';
 import { halfToFloat32 } from './fp16.ts';
 import type { Device as BrowserDevice, Dtype, RunSpec } from './protocol.ts';
 
@@ -404,18 +405,23 @@ export class ElasticEngine {
   async run(req: RunSpec, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
     if (!req.problem.trim()) throw new DecodeError('The prompt is empty: type a problem first.');
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
-    const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), sampling: req.sampling, ids: this.info.ids, context: this.info.context };
+    const { context, ids } = this.info;
+    const o = { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) };
+    if (req.forcedThinking) {
+      const solution = req.lanes[0]?.solution ?? 0;
+      try {
+        return await recut(backend, { promptIds, prefix: req.forcedThinking, solution, sampling: req.sampling, ids, context }, o);
+      } finally {
+        this.ledger.compact();
+      }
+    }
+    const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, context)), sampling: req.sampling, ids, context };
     // Budgets beyond the context get their own message before any memory arithmetic.
     const invalid = validateRequest(request);
     if (invalid) throw new DecodeError(invalid);
     const plan = await this.planRun(req, backend);
     try {
-      return await decode(backend, request, {
-        ...opts,
-        maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity),
-        detokenize: this.detokenize,
-        now: opts.now ?? (() => performance.now()),
-      });
+      return await decode(backend, request, { ...o, maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity) });
     } finally {
       // Disposed tensors need no bookkeeping: keep the ledger to what is still alive.
       this.ledger.compact();

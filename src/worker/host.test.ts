@@ -23,7 +23,7 @@ function fakeEngine(opts: { failWith?: string; waitAfterTokens?: Promise<void> }
       if (opts.failWith) throw new Error(opts.failWith);
       const emit = o.onEvent!;
       emit({ type: 'prefill', promptTokens: 5, ms: 1 });
-      for (const [id, text] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) emit({ type: 'token', lane: null, phase: 'thinking', id, text });
+      for (const [id, text] of [[1, 'a'], [2, ''], [3, 'cd']] as const) emit({ type: 'token', lane: null, phase: 'thinking', id, text });
       emit({ type: 'thinkingEnded', lane: 0, how: 'budget', tokens: 3, traceChars: 3 });
       if (opts.waitAfterTokens !== undefined) await opts.waitAfterTokens;
       if (o.signal?.aborted) return result(true);
@@ -83,9 +83,11 @@ describe('WorkerHost', () => {
     posted.length = 0;
     await host.handle({ type: 'run', runId: 'r1', spec: SPEC });
     expect(posted.map((m) => m.type)).toEqual(['runStarted', 'tokens', 'thinkingEnded', 'tokens', 'solutionEnded', 'runFinished']);
-    expect(posted[1]).toMatchObject({ batch: { thinking: 'abc', thinkingTokens: 3 } });
+    expect(posted[1]).toMatchObject({ batch: { thinking: 'acd', thinkingTokens: 3 } });
     expect(posted[3]).toMatchObject({ batch: { thinking: '', solutions: { 0: 'de' }, solutionTokens: { 0: 2 } } });
     expect(posted.at(-1)).toMatchObject({ type: 'runFinished', aborted: false, lanes: [{ solutionEnd: 'budget' }] });
+    // Where each thinking token ends in the streamed trace (a token may stream no text yet).
+    expect(posted.at(-1)).toMatchObject({ thinkingEnds: [1, 1, 3] });
   });
 
   it('refuses a run without a model, and a second run while one is going', async () => {

@@ -166,11 +166,17 @@ export class WorkerHost {
     const ctrl = new AbortController();
     this.run = { runId, ctrl };
     const batcher = new TokenBatcher(runId, this.deps, this.deps.now());
+    // Where each thinking token ends in the streamed trace, so the page can re-cut at a click.
+    const thinkingEnds: number[] = [];
+    let traceChars = 0;
     try {
       const result = await engine.run(spec, {
         signal: ctrl.signal,
         now: this.deps.now,
-        onEvent: (e) => this.onDecodeEvent(runId, e, batcher),
+        onEvent: (e) => {
+          if (e.type === 'token' && e.lane === null) thinkingEnds.push((traceChars += e.text.length));
+          this.onDecodeEvent(runId, e, batcher);
+        },
       });
       batcher.flush();
       this.deps.post({
@@ -186,6 +192,8 @@ export class WorkerHost {
           solutionEnd: l.solutionEnd,
         })),
         stats: result.stats,
+        thinkingIds: result.thinkingIds,
+        thinkingEnds,
       });
     } catch (e) {
       batcher.flush();

@@ -34,6 +34,11 @@ export interface RunSpec {
   readonly paperSuffix: boolean;
   readonly lanes: readonly LaneBudget[];
   readonly sampling: Sampling;
+  /**
+   * A re-cut: the thinking is these ids (the first k of a finished trace), then `</think>`; one
+   * lane, with thinking = k. Omitted for an ordinary run.
+   */
+  readonly forcedThinking?: readonly number[];
 }
 
 /** Tokens produced since the last batch, grouped by stream. */
@@ -100,6 +105,9 @@ export type FromWorker =
       readonly aborted: boolean;
       readonly lanes: readonly LaneSummary[];
       readonly stats: DecodeStats;
+      /** The shared thinking trace's ids, and where each token ends in its streamed text (for re-cuts). */
+      readonly thinkingIds: readonly number[];
+      readonly thinkingEnds: readonly number[];
     }
   | { readonly type: 'runFailed'; readonly runId: string; readonly message: string }
   /** `refused`: why nothing was cleared (a conversion is writing the cache), or null. */
