@@ -83,7 +83,7 @@ export function planComparison(settings: SettingsState, cs: CompareSettings, loa
 }
 
 /** Waits until the store's state satisfies `done`. */
-function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => void }, done: (s: S) => boolean): Promise<S> {
+export function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => void }, done: (s: S) => boolean): Promise<S> {
   return new Promise((resolve) => {
     const now = store.getState();
     if (done(now)) return resolve(now);
@@ -103,7 +103,8 @@ export async function waitForRunEnd(runId: string): Promise<Run> {
   return (await waitFor(runStore, runEnded(runId))).run!;
 }
 
-function outcomeOf(r: Run, lane: number, withStats: boolean): LaneOutcome {
+/** Lane `lane` of a finished run, as a comparison keeps it (evaluations grade the same outcome). */
+export function outcomeOf(r: Run, lane: number, withStats: boolean): LaneOutcome {
   const l = r.lanes[lane]!;
   const solutionText = l.solution;
   return {
@@ -171,19 +172,34 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   return r.status === 'stopped' ? 'stopped' : 'finished';
 }
 
+/** Whether `modelId` is the model loaded and ready. */
+export function isLoaded(modelId: string): boolean {
+  const model = modelStore.getState();
+  return model.status === 'ready' && model.info?.modelId === modelId;
+}
+
+/**
+ * Loads `modelId` for a runner that runs models in turn (comparisons, evaluations) and waits for
+ * it; an error message when it did not load.
+ */
+export async function loadModelInTurn(modelId: string): Promise<string | null> {
+  const err = loadModel(modelId, true);
+  if (err) return err;
+  // Ends when this load ends, or when another load replaced it (then it counts as failed).
+  const s = await waitFor(modelStore, (m) => m.requested?.modelId !== modelId || m.status === 'ready' || m.status === 'error');
+  if (s.requested?.modelId !== modelId) return 'another model was loaded instead.';
+  if (s.status === 'error') return s.error ?? 'the model did not load.';
+  return null;
+}
+
 async function runIndependent(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
   for (const [i, lane] of lanes.entries()) {
     if (stopFlag) return 'stopped';
-    const model = modelStore.getState();
-    if (model.status !== 'ready' || model.info?.modelId !== lane.modelId) {
+    if (!isLoaded(lane.modelId)) {
       modelLoadStarted(id, lane.modelId);
-      const err = loadModel(lane.modelId, true);
-      if (err) throw new Error(`Lane ${i + 1}: ${err}`);
-      // Ends when this load ends, or when another load replaced it (then it counts as failed).
-      const s = await waitFor(modelStore, (m) => m.requested?.modelId !== lane.modelId || m.status === 'ready' || m.status === 'error');
+      const err = await loadModelInTurn(lane.modelId);
       modelLoadEnded(id);
-      if (s.requested?.modelId !== lane.modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
-      if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? 'the model did not load.'}`);
+      if (err) throw new Error(`Lane ${i + 1}: ${err}`);
       if (stopFlag) return 'stopped';
     }
     const runId = startRun({

@@ -33,7 +33,7 @@ const STATS_KEYS: readonly (keyof DecodeStats)[] = [
   'promptTokens', 'prefillMs', 'ttftMs', 'decodeMs', 'decodedTokens', 'tokensPerSecond', 'forwardCalls', 'tokensFed',
 ];
 
-function describeValue(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
@@ -42,12 +42,12 @@ function describeValue(v: unknown): string {
   return typeof v;
 }
 
-function isObj(v: unknown): v is Obj {
+export function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Collects problems with their JSON path; builds clean copies of what is valid. */
-class Checker {
+export class Checker {
   readonly errors: string[] = [];
 
   fail(path: string, what: string, got: unknown): void {
@@ -116,7 +116,7 @@ class Checker {
   }
 }
 
-function checkSampling(c: Checker, v: unknown, path: string): Sampling {
+export function checkSampling(c: Checker, v: unknown, path: string): Sampling {
   if (!isObj(v)) {
     c.fail(path, 'an object', v);
     return { kind: 'greedy' };
@@ -201,11 +201,10 @@ function checkSweep(c: Checker, v: unknown): ComparisonRecord['sweep'] {
 }
 
 /**
- * Parses an exported comparison. Untrusted input: checks the format marker, the version and every
- * field, and returns a fresh record holding only the known fields, or `{ error }` listing what is
- * wrong (with JSON paths such as `lanes[1].outcome.thinkingTokens`).
+ * Parses an exported file: size cap, JSON, then the `format` marker (`what` names it in the
+ * message) and the version. Untrusted input; returns the object to check further (`data`), or `{ error }`.
  */
-export function fromJson(text: string): ComparisonRecord | { error: string } {
+export function parseExport(text: string, format: string, version: number, what: string): { data: Obj } | { error: string } {
   if (typeof text !== 'string') return { error: 'not text' };
   if (text.length > MAX_IMPORT_CHARS) return { error: `file too large (${text.length} characters; at most ${MAX_IMPORT_CHARS})` };
   let data: unknown;
@@ -215,12 +214,32 @@ export function fromJson(text: string): ComparisonRecord | { error: string } {
     return { error: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
   }
   if (!isObj(data)) return { error: `expected a JSON object, got ${describeValue(data)}` };
-  if (data['format'] !== EXPORT_FORMAT) {
-    return { error: `not an exported comparison (format is ${describeValue(data['format'])}, expected "${EXPORT_FORMAT}")` };
+  if (data['format'] !== format) {
+    return { error: `not an exported ${what} (format is ${describeValue(data['format'])}, expected "${format}")` };
   }
-  if (data['version'] !== EXPORT_VERSION) {
-    return { error: `unsupported version ${describeValue(data['version'])} (this app reads version ${EXPORT_VERSION})` };
+  if (data['version'] !== version) {
+    return { error: `unsupported version ${describeValue(data['version'])} (this app reads version ${version})` };
   }
+  return { data };
+}
+
+/** The checker's problems as one message (the first few, then a count), or null when there are none. */
+export function checkerErrors(c: Checker): string | null {
+  if (c.errors.length === 0) return null;
+  const shown = c.errors.slice(0, MAX_REPORTED_ERRORS);
+  const more = c.errors.length - shown.length;
+  return shown.join('; ') + (more > 0 ? `; … and ${more} more` : '');
+}
+
+/**
+ * Parses an exported comparison. Untrusted input: checks the format marker, the version and every
+ * field, and returns a fresh record holding only the known fields, or `{ error }` listing what is
+ * wrong (with JSON paths such as `lanes[1].outcome.thinkingTokens`).
+ */
+export function fromJson(text: string): ComparisonRecord | { error: string } {
+  const parsed = parseExport(text, EXPORT_FORMAT, EXPORT_VERSION, 'comparison');
+  if ('error' in parsed) return parsed;
+  const data = parsed.data;
   const c = new Checker();
   const id = c.str(data, 'id', '');
   const createdAt = c.num(data, 'createdAt', '');
@@ -248,11 +267,8 @@ export function fromJson(text: string): ComparisonRecord | { error: string } {
   }
   const sweep = checkSweep(c, data['sweep']);
   const status = c.oneOf(data, 'status', '', STATUSES, false) ?? 'finished';
-  if (c.errors.length > 0) {
-    const shown = c.errors.slice(0, MAX_REPORTED_ERRORS);
-    const more = c.errors.length - shown.length;
-    return { error: shown.join('; ') + (more > 0 ? `; … and ${more} more` : '') };
-  }
+  const error = checkerErrors(c);
+  if (error) return { error };
   return { id, createdAt, mode, problem, paperSuffix, reference, lanes, sweep, status };
 }
 
