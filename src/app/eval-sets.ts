@@ -2,6 +2,7 @@
 // only when chosen, so none is in the page's initial JavaScript.
 import { readSet, type EvalSetId } from '../core/eval-sets.ts';
 import type { EvalProblem } from '../core/evaluation.ts';
+import { EXAMPLES } from './examples.ts';
 
 const FILES: Readonly<Record<Exclude<EvalSetId, 'compact'>, string>> = {
   aime2024: 'aime.json',
@@ -14,7 +15,8 @@ const FILES: Readonly<Record<Exclude<EvalSetId, 'compact'>, string>> = {
 const cache = new Map<EvalSetId, Promise<EvalProblem[]>>();
 
 async function fetchRows(id: EvalSetId): Promise<readonly Record<string, unknown>[]> {
-  if (id === 'compact') return (await import('../data/eval_compact_v1.json')).default as Record<string, unknown>[];
+  // The compact set is the example picker's too: already in the page.
+  if (id === 'compact') return EXAMPLES as unknown as Record<string, unknown>[];
   const url = `${import.meta.env.BASE_URL}eval-sets/${FILES[id]}`;
   const res = await fetch(url);
   if (!res.ok) throw new Error(`The problem set could not be loaded (${res.status} ${res.statusText} for ${url}).`);

@@ -36,7 +36,7 @@ export default function EvalPlot({ rows }: { rows: readonly TableRow[] }) {
   useEffect(() => {
     let cancelled = false;
     let figure: Element | null = null;
-    void import('@observablehq/plot')
+    void import('./plot-lib.ts')
       .then((Plot) => {
         if (cancelled || !box.current) return;
         const points = plotPoints(rows);
