@@ -1,5 +1,6 @@
 // Boundaries: only src/worker (and the Node-side converter tools) may touch the model runtime;
-// the core stays free of the DOM, workers, Node and transformers.js.
+// the core stays free of the DOM, workers, Node and transformers.js; the page's layers point one
+// way, ui → app → state → core.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,4 +43,19 @@ describe('layering', () => {
       );
     expect(offenders).toEqual([]);
   });
+
+  // A layer may import only the layers below it: state never reaches up into app or ui, app never
+  // into ui (which is what moved answer extraction out of the markdown renderer).
+  const ABOVE: Record<string, readonly string[]> = { 'src/app': ['ui'], 'src/state': ['app', 'ui'] };
+  for (const [dir, forbidden] of Object.entries(ABOVE)) {
+    it(`${dir} imports nothing from ${forbidden.map((f) => `src/${f}`).join(' or ')}`, () => {
+      const up = new RegExp(`(^|/)(${forbidden.join('|')})/`);
+      const offenders = files(join(ROOT, dir)).flatMap((f) =>
+        importsOf(f)
+          .filter((i) => i.startsWith('.') && up.test(relative(ROOT, join(f, '..', i))))
+          .map((i) => `${relative(ROOT, f)} imports ${i}`),
+      );
+      expect(offenders).toEqual([]);
+    });
+  }
 });

@@ -1,9 +1,8 @@
 // Runs comparisons. A sweep is one worker run with one lane per budget (the engine forks the
 // trace); independent lanes are separate runs, loading each lane's model in turn — only one
 // model is ever held, so two models that do not fit together still compare.
-import type { ComparisonRecord, LaneOutcome, LaneSettings } from '../core/comparison.ts';
+import type { ComparisonRecord, LaneSettings } from '../core/comparison.ts';
 import { parseModelSource } from '../core/model-source.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
 import {
   MAX_LANES,
   MIN_LANES,
@@ -21,11 +20,12 @@ import {
   toRecord,
   type CompareSettings,
 } from '../state/compare-store.ts';
+import { laneOutcome, laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore, type SettingsState } from '../state/settings-store.ts';
 import { loadModel, requestStop, startRun } from './actions.ts';
-import { findExample } from './examples.ts';
+import { referenceFor } from './examples.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
 export interface PlannedComparison {
@@ -103,23 +103,6 @@ export async function waitForRunEnd(runId: string): Promise<Run> {
   return (await waitFor(runStore, runEnded(runId))).run!;
 }
 
-/** Lane `lane` of a finished run, as a comparison keeps it (evaluations grade the same outcome). */
-export function outcomeOf(r: Run, lane: number, withStats: boolean): LaneOutcome {
-  const l = r.lanes[lane]!;
-  const solutionText = l.solution;
-  return {
-    thinkingText: l.thinkingText ?? r.thinking,
-    thinkingTokens: l.thinkingTokensAtEnd ?? r.thinkingTokens,
-    thinkingEnd: l.thinkingEnd,
-    solutionText,
-    solutionTokens: l.solutionTokens,
-    solutionEnd: l.solutionEnd,
-    answer: extractBoxed(solutionText),
-    stats: withStats ? r.stats : null,
-    error: r.error,
-  };
-}
-
 let counter = 0;
 /** Set when the user stops; checked between lanes. */
 let stopFlag = false;
@@ -132,7 +115,6 @@ export function requestComparison(onSaved?: (r: ComparisonRecord) => void): stri
   const loaded = model.status === 'ready' ? (model.info?.modelId ?? null) : null;
   const plan = planComparison(settings, compareSettingsStore.getState(), loaded);
   if ('error' in plan) return plan.error;
-  const ex = findExample(settings.problem);
   const id = `cmp-${Date.now()}-${++counter}`;
   comparisonStarted({
     id,
@@ -140,7 +122,7 @@ export function requestComparison(onSaved?: (r: ComparisonRecord) => void): stri
     mode: plan.mode,
     problem: settings.problem,
     paperSuffix: settings.paperSuffix,
-    reference: ex ? { id: ex.id, source: ex.source, answer: ex.answer } : null,
+    reference: referenceFor(settings.problem),
     lanes: plan.lanes,
   });
   stopFlag = false;
@@ -165,7 +147,7 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   comparisonRunIds.add(runId);
   sweepStarted(id, runId);
   const r = await waitForRunEnd(runId);
-  const outcomes = lanes.map((_, i) => outcomeOf(r, i, false));
+  const outcomes = laneOutcomes(r);
   const separate = outcomes.reduce((a, o) => a + o.thinkingTokens + o.solutionTokens, 0);
   sweepFinished(id, outcomes, { traceText: r.thinking, decodedTokens: r.stats?.decodedTokens ?? 0, separateTokens: separate });
   if (r.status === 'failed') throw new Error(r.error ?? 'The sweep failed.');
@@ -211,7 +193,7 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     comparisonRunIds.add(runId);
     laneStarted(id, i, runId);
     const run = await waitForRunEnd(runId);
-    laneFinished(id, i, outcomeOf(run, 0, true));
+    laneFinished(id, i, laneOutcome(run, 0, run.stats));
     if (run.status === 'stopped') return 'stopped';
   }
   return 'finished';

@@ -22,12 +22,13 @@ import {
   sampleGraded,
   sampleStarted,
 } from '../state/eval-store.ts';
+import { laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import type { EvalSettings } from '../state/eval-settings-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import { requestStop, startRun } from './actions.ts';
-import { isLoaded, loadModelInTurn, outcomeOf, waitFor, waitForRunEnd } from './compare.ts';
+import { isLoaded, loadModelInTurn, waitFor, waitForRunEnd } from './compare.ts';
 import { loadEvalSet } from './eval-sets.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -151,19 +152,16 @@ async function gradeAgainst(answer: string | null, references: readonly string[]
 
 async function gradeRun(run: Run, problem: EvalProblem): Promise<EvalLane[]> {
   return Promise.all(
-    run.lanes.map(async (_, i) => {
-      const o = outcomeOf(run, i, false);
-      return {
-        answer: o.answer,
-        correct: await gradeAgainst(o.answer, problem.answers),
-        thinkingTokens: o.thinkingTokens,
-        thinkingEnd: o.thinkingEnd,
-        solutionTokens: o.solutionTokens,
-        solutionEnd: o.solutionEnd,
-        thinkingText: o.thinkingText,
-        solutionText: o.solutionText,
-      };
-    }),
+    laneOutcomes(run).map(async (o) => ({
+      answer: o.answer,
+      correct: await gradeAgainst(o.answer, problem.answers),
+      thinkingTokens: o.thinkingTokens,
+      thinkingEnd: o.thinkingEnd,
+      solutionTokens: o.solutionTokens,
+      solutionEnd: o.solutionEnd,
+      thinkingText: o.thinkingText,
+      solutionText: o.solutionText,
+    })),
   );
 }
 

@@ -1,4 +1,5 @@
 // Example problems from the paper's sets (bundled copy, see src/data/README.md).
+import type { ReferenceProblem } from '../core/comparison.ts';
 import compact from '../data/eval_compact_v1.json';
 
 export interface Example {
@@ -23,4 +24,10 @@ export function exampleGroups(): { label: string; items: Example[] }[] {
 export function findExample(problem: string): Example | null {
   const p = problem.trim();
   return EXAMPLES.find((e) => e.problem.trim() === p) ?? null;
+}
+
+/** The bundled problem a typed problem is, as a record's reference; null for the user's own. */
+export function referenceFor(problem: string): ReferenceProblem | null {
+  const ex = findExample(problem);
+  return ex ? { id: ex.id, source: ex.source, answer: ex.answer } : null;
 }

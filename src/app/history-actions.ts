@@ -1,11 +1,11 @@
 // Keeps finished runs and comparisons in the local history (IndexedDB).
 import type { ComparisonRecord } from '../core/comparison.ts';
-import { findExample } from './examples.ts';
+import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import { connectHistory, refreshHistory, saveToHistory, type History } from '../state/history.ts';
+import { laneOutcome } from '../state/lane-outcome.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { modelStore } from '../state/model-store.ts';
-import { extractBoxed } from '../ui/markdown/render.ts';
 
 let db: Promise<History | null> | null = null;
 
@@ -38,30 +38,18 @@ export async function openRecord(id: string): Promise<string | null> {
 export const comparisonRunIds = new Set<string>();
 
 function singleRecord(r: Run): ComparisonRecord {
-  const lane = r.lanes[0]!;
   const asked = r.spec.lanes[0]!;
-  const ex = findExample(r.spec.problem);
   return {
     id: r.runId,
     createdAt: Date.now(),
     mode: 'single',
     problem: r.spec.problem,
     paperSuffix: r.spec.paperSuffix,
-    reference: ex ? { id: ex.id, source: ex.source, answer: ex.answer } : null,
+    reference: referenceFor(r.spec.problem),
     lanes: [
       {
         settings: { modelId: modelStore.getState().info?.modelId ?? '', thinking: asked.thinking, solution: asked.solution, sampling: r.spec.sampling },
-        outcome: {
-          thinkingText: lane.thinkingText ?? r.thinking,
-          thinkingTokens: lane.thinkingTokensAtEnd ?? r.thinkingTokens,
-          thinkingEnd: lane.thinkingEnd,
-          solutionText: lane.solution,
-          solutionTokens: lane.solutionTokens,
-          solutionEnd: lane.solutionEnd,
-          answer: extractBoxed(lane.solution),
-          stats: r.stats,
-          error: r.error,
-        },
+        outcome: laneOutcome(r, 0, r.stats),
       },
     ],
     sweep: null,

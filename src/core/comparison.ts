@@ -48,3 +48,8 @@ export interface ComparisonRecord {
   readonly sweep: { readonly traceText: string; readonly decodedTokens: number; readonly separateTokens: number } | null;
   readonly status: 'finished' | 'stopped' | 'failed';
 }
+
+/** The outcome of a lane that produced nothing (not started yet, or never run: `error` says which). */
+export function emptyOutcome(error: string | null): LaneOutcome {
+  return { thinkingText: '', thinkingTokens: 0, thinkingEnd: null, solutionText: '', solutionTokens: 0, solutionEnd: null, answer: null, stats: null, error };
+}

@@ -1,7 +1,7 @@
 // Comparisons: the settings being edited (persisted) and the comparison being shown.
 import { createStore } from 'zustand/vanilla';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import type { ComparisonRecord, CompareMode, LaneOutcome, LaneSettings } from '../core/comparison.ts';
+import { emptyOutcome, type ComparisonRecord, type CompareMode, type LaneOutcome, type LaneSettings } from '../core/comparison.ts';
 
 export const MIN_LANES = 2;
 export const MAX_LANES = 6;
@@ -128,17 +128,7 @@ export function toRecord(c: Comparison): ComparisonRecord {
     reference: c.reference,
     lanes: c.lanes.map((settings, i) => ({
       settings,
-      outcome: c.outcomes[i] ?? {
-        thinkingText: '',
-        thinkingTokens: 0,
-        thinkingEnd: null,
-        solutionText: '',
-        solutionTokens: 0,
-        solutionEnd: null,
-        answer: null,
-        stats: null,
-        error: 'not run',
-      },
+      outcome: c.outcomes[i] ?? emptyOutcome('not run'),
     })),
     sweep: c.sweep,
     status: c.status === 'running' || c.status === 'stopping' ? 'stopped' : c.status,

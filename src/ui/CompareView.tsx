@@ -2,7 +2,7 @@ import { Fragment, useEffect, useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { requestComparison, stopComparison } from '../app/compare.ts';
 import { compareUrl } from '../app/url-settings.ts';
-import type { LaneOutcome, LaneSettings } from '../core/comparison.ts';
+import { emptyOutcome, type LaneOutcome, type LaneSettings } from '../core/comparison.ts';
 import { summarize, summarizeAsync, type LaneSummary } from '../core/summary.ts';
 import {
   MAX_LANES,
@@ -21,10 +21,11 @@ import {
 import { saveRecord } from '../app/history-actions.ts';
 import { knownSize, modelStore } from '../state/model-store.ts';
 import { formatBytes } from './format.ts';
+import { laneOutcome } from '../state/lane-outcome.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { ExportButtons } from './ExportButtons.tsx';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
-import { extractBoxed, renderTex } from './markdown/render.ts';
+import { renderTex } from './markdown/render.ts';
 import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
 import { presetFor } from '../app/presets.ts';
 import { formatMs } from './format.ts';
@@ -158,13 +159,8 @@ function LaneInputs() {
   );
 }
 
-interface LaneDisplay {
-  readonly thinkingText: string;
-  readonly thinkingTokens: number;
-  readonly thinkingEnd: LaneOutcome['thinkingEnd'];
-  readonly solutionText: string;
-  readonly solutionTokens: number;
-  readonly solutionEnd: LaneOutcome['solutionEnd'];
+/** A lane as shown: its outcome so far (no answer until its solution ends), and whether it is live. */
+interface LaneDisplay extends LaneOutcome {
   readonly streaming: boolean;
   readonly pending: boolean;
 }
@@ -172,24 +168,14 @@ interface LaneDisplay {
 function laneDisplay(c: Comparison, run: Run | null, i: number): LaneDisplay {
   const done = c.outcomes[i];
   if (done) return { ...done, streaming: false, pending: false };
-  const live =
-    run &&
-    ((c.sweepRunId !== null && run.runId === c.sweepRunId) || (c.current?.lane === i && run.runId === c.current.runId)) &&
-    (c.mode === 'sweep' ? run.lanes[i] : run.lanes[0]);
+  const lane = c.mode === 'sweep' ? i : 0;
+  const live = run && ((c.sweepRunId !== null && run.runId === c.sweepRunId) || (c.current?.lane === i && run.runId === c.current.runId)) && run.lanes[lane];
   if (run && live) {
-    const cut = live.traceCharsAtEnd;
-    return {
-      thinkingText: cut !== null ? run.thinking.slice(0, cut) : run.thinking,
-      thinkingTokens: live.thinkingTokensAtEnd ?? run.thinkingTokens,
-      thinkingEnd: live.thinkingEnd,
-      solutionText: live.solution,
-      solutionTokens: live.solutionTokens,
-      solutionEnd: live.solutionEnd,
-      streaming: live.solutionEnd === null,
-      pending: false,
-    };
+    const streaming = live.solutionEnd === null;
+    const o = laneOutcome(run, lane);
+    return { ...o, answer: streaming ? null : o.answer, streaming, pending: false };
   }
-  return { thinkingText: '', thinkingTokens: 0, thinkingEnd: null, solutionText: '', solutionTokens: 0, solutionEnd: null, streaming: false, pending: true };
+  return { ...emptyOutcome(null), streaming: false, pending: true };
 }
 
 const samplingLabel = (l: LaneSettings) =>
@@ -235,26 +221,15 @@ function statusText(c: Comparison): string {
 }
 
 function Summary({ c, lanes }: { c: Comparison; lanes: readonly LaneDisplay[] }) {
-  const outcomes = lanes.map((l) => ({
-    thinkingText: l.thinkingText,
-    thinkingTokens: l.thinkingTokens,
-    thinkingEnd: l.thinkingEnd,
-    solutionText: l.solutionText,
-    solutionTokens: l.solutionTokens,
-    solutionEnd: l.solutionEnd,
-    answer: l.pending || l.streaming ? null : extractBoxed(l.solutionText),
-    stats: null,
-    error: null,
-  }));
   const done = lanes.every((l) => !l.pending && !l.streaming);
-  const quick = summarize(outcomes, c.reference);
+  const quick = summarize(lanes, c.reference);
   // Once every lane is done, group and grade with symbolic equivalence (the CAS loads on demand).
   const [symbolic, setSymbolic] = useState<{ key: string; summary: LaneSummary } | null>(null);
-  const key = `${c.id}|${outcomes.map((o) => o.answer ?? '').join('\u0000')}`;
+  const key = `${c.id}|${lanes.map((o) => o.answer ?? '').join('\u0000')}`;
   useEffect(() => {
     if (!done) return;
     let live = true;
-    void summarizeAsync(outcomes, c.reference).then((summary) => live && setSymbolic({ key, summary }));
+    void summarizeAsync(lanes, c.reference).then((summary) => live && setSymbolic({ key, summary }));
     return () => {
       live = false;
     };
@@ -328,7 +303,7 @@ function SweepTrace({ c, run, lanes }: { c: Comparison; run: Run | null; lanes: 
 }
 
 function LaneColumn({ index, settings, d, outcome, sweep }: { index: number; settings: LaneSettings; d: LaneDisplay; outcome: LaneOutcome | null; sweep: boolean }) {
-  const answer = d.streaming || d.pending ? null : extractBoxed(d.solutionText);
+  const answer = d.answer;
   const [showThinking, setShowThinking] = useState(!sweep);
   return (
     <section className="pane lane" aria-label={`Lane ${index + 1}`} data-testid={`lane-${index + 1}`}>

@@ -39,6 +39,7 @@ import MarkdownIt from 'markdown-it';
 import type { Options, StateBlock, StateInline } from 'markdown-it';
 import { tex, type MarkdownItTexOptions } from '@mdit/plugin-tex';
 import katex, { type KatexOptions } from 'katex';
+import { matchBrace } from '../../core/answer.ts';
 
 // ---------------------------------------------------------------------------------------------
 // KaTeX
@@ -140,20 +141,6 @@ function findDelimiter(src: string, delim: string, from: number, to = src.length
     if (backslashesBefore(src, i, from) % 2 === 0) return i;
     i += 1;
   }
-}
-
-/** Index just past the `}` matching the `{` at `open`, or -1 (naive counting, like the MATH grader). */
-function matchBrace(src: string, open: number, to = src.length): number {
-  let depth = 0;
-  for (let i = open; i < to; i++) {
-    const c = src.charCodeAt(i);
-    if (c === 0x7b) depth++;
-    else if (c === 0x7d) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,37 +458,4 @@ export function splitBlocks(text: string, cache: SplitCache = sharedSplit): { st
   }
   cache.last = { prefix: text.slice(0, offset), stable: stable.slice() };
   return { stable, tail: text.slice(offset) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Answer extraction
-
-/**
- * Content of the last `\boxed{…}` (or, when there is no `\boxed` at all, the last `\fbox{…}`), with
- * braces balanced by naive counting, like `last_boxed_only_string` + `remove_boxed` of the MATH
- * grader used by the paper. `\boxed 5` (space form) yields the text up to the next `$`.
- * null when there is none or its braces never balance.
- */
-export function extractBoxed(text: string): string | null {
-  let idx = text.lastIndexOf('\\boxed');
-  let name = '\\boxed';
-  if (idx < 0) {
-    idx = text.lastIndexOf('\\fbox');
-    name = '\\fbox';
-    if (idx < 0) return null;
-  }
-  let i = idx + name.length;
-  if (text[i] === ' ') {
-    let j = i;
-    while (text[j] === ' ') j++;
-    if (text[j] !== '{') {
-      const dollar = text.indexOf('$', j);
-      const value = text.slice(j, dollar < 0 ? text.length : dollar).trim();
-      return value === '' ? null : value;
-    }
-    i = j;
-  }
-  if (text[i] !== '{') return null;
-  const end = matchBrace(text, i);
-  return end < 0 ? null : text.slice(i + 1, end - 1);
 }
