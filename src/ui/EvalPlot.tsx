@@ -54,10 +54,11 @@ export default function EvalPlot({ rows }: { rows: readonly TableRow[] }) {
           y: { label: '↑ Accuracy (%)', domain: [0, Math.max(50, ...points.map((p) => p.accuracy))] },
           color: { legend: true },
           marks: [
-            Plot.line(paper, { x: 'tokens', y: 'accuracy', stroke: 'series', strokeDasharray: '4,3', strokeOpacity: 0.6, ariaLabel: 'paper' }),
-            Plot.dot(paper, { x: 'tokens', y: 'accuracy', stroke: 'series', fill: 'white', r: 3, title: 'label', ariaLabel: 'paper points' }),
-            Plot.line(measured, { x: 'tokens', y: 'accuracy', stroke: 'series', strokeWidth: 2, ariaLabel: 'measured' }),
-            Plot.dot(measured, { x: 'tokens', y: 'accuracy', fill: 'series', r: 4, title: 'label', ariaLabel: 'measured points' }),
+            // ariaLabel is a channel (one label per point or line); ariaDescription names the mark.
+            Plot.line(paper, { x: 'tokens', y: 'accuracy', stroke: 'series', strokeDasharray: '4,3', strokeOpacity: 0.6, ariaLabel: 'series', ariaDescription: 'paper lines' }),
+            Plot.dot(paper, { x: 'tokens', y: 'accuracy', stroke: 'series', fill: 'white', r: 3, title: 'label', ariaLabel: 'label', ariaDescription: 'paper points' }),
+            Plot.line(measured, { x: 'tokens', y: 'accuracy', stroke: 'series', strokeWidth: 2, ariaLabel: 'series', ariaDescription: 'measured lines' }),
+            Plot.dot(measured, { x: 'tokens', y: 'accuracy', fill: 'series', r: 4, title: 'label', ariaLabel: 'label', ariaDescription: 'measured points' }),
           ],
         });
         box.current.replaceChildren(figure);
