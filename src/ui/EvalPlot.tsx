@@ -50,7 +50,8 @@ export default function EvalPlot({ rows }: { rows: readonly TableRow[] }) {
           grid: true,
           ariaLabel: 'Accuracy against mean tokens',
           ariaDescription: 'One line per model measured here; dashed lines and hollow points are the paper’s AIME 2024 figures.',
-          x: { label: 'Mean tokens (thinking + solution) →', type: 'log', nice: true },
+          // log: budgets grow geometrically (512 … 3072) and the unconstrained points sit far right
+          x: { label: 'Mean tokens (thinking + solution) →', type: 'log', domain: [Math.min(...points.map((p) => p.tokens)) / 1.3, Math.max(...points.map((p) => p.tokens)) * 1.3] },
           y: { label: '↑ Accuracy (%)', domain: [0, Math.max(50, ...points.map((p) => p.accuracy))] },
           color: { legend: true },
           marks: [

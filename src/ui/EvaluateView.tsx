@@ -386,9 +386,8 @@ function DrillDialog({ e, drill, onClose }: { e: EvalRecord; drill: Drill; onClo
                   {l.correct ? '✓' : '✗'} {p.id} · {e.models[sample.model]} · sample {sample.sample + 1} (seed {sample.seed}) · answer{' '}
                   <code>{l.answer ?? '—'}</code> · {t.total} tokens ({t.thinking} thinking, {t.solution} solution)
                 </summary>
-                <p>
-                  <strong>Problem.</strong> {p.problem}
-                </p>
+                <h4>Problem</h4>
+                <StreamingMarkdown text={p.problem} streaming={false} />
                 <p>
                   <strong>Reference:</strong> <code>{p.answers.join(' | ')}</code>
                 </p>
