@@ -2,7 +2,8 @@
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
-import { connectHistory, refreshHistory, saveToHistory, type History } from '../state/history.ts';
+import type { History } from '../state/history-db.ts';
+import { connectHistory, refreshHistory, saveToHistory } from '../state/history-store.ts';
 import { laneOutcome } from '../state/lane-outcome.ts';
 import { runStore, type Run } from '../state/run-store.ts';
 import { modelStore } from '../state/model-store.ts';

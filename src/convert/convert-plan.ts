@@ -4,8 +4,8 @@
 // tokenizer files transformers.js needs are required, and the output size is computed from the
 // graph's weight list. Pure TS over FileSource, shared by the browser worker and tests.
 import { readJson, type FileSource } from './io.ts';
-import { TOKENIZER_FILES, parseDtypes } from './convert.ts';
-import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
+import { TOKENIZER_FILES, checkTensorShapes, parseDtypes } from './convert.ts';
+import { parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
 import { buildQwen2Graph, type GraphDtype } from './qwen2-onnx.ts';
 import { kBlocks } from './quantize.ts';
 import { Checkpoint, INDEX_FILE } from './safetensors.ts';
@@ -80,15 +80,7 @@ export async function planConversion(src: FileSource, dtypesIn: readonly string[
     }
   }
   const ckpt = await Checkpoint.open(src);
-  let parameters = 0;
-  for (const [name, dims] of expectedTensors(config)) {
-    if (!ckpt.has(name)) throw new UnsupportedModelError(`checkpoint is missing tensor ${name} (expected shape [${dims.join(', ')}])`);
-    const got = ckpt.info(name).shape;
-    if (got.length !== dims.length || got.some((d, i) => d !== dims[i])) {
-      throw new UnsupportedModelError(`tensor ${name} has shape [${got.join(', ')}], config.json implies [${dims.join(', ')}]`);
-    }
-    parameters += dims.reduce((a, b) => a * b, 1);
-  }
+  const parameters = checkTensorShapes(ckpt, config);
   const inputs: PlannedFile[] = [{ name: 'config.json', bytes: configSize }];
   const index = await src.size(INDEX_FILE);
   if (index !== null) inputs.push({ name: INDEX_FILE, bytes: index });

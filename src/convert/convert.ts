@@ -143,6 +143,23 @@ interface Target {
   readonly data: ExternalData;
 }
 
+/**
+ * Every tensor config.json implies is in the checkpoint, with that shape (an UnsupportedModelError
+ * otherwise). Returns the number of parameters.
+ */
+export function checkTensorShapes(ckpt: Checkpoint, config: Qwen2Config): number {
+  let parameters = 0;
+  for (const [name, dims] of expectedTensors(config)) {
+    if (!ckpt.has(name)) throw new UnsupportedModelError(`checkpoint is missing tensor ${name} (expected shape [${dims.join(', ')}])`);
+    const got = ckpt.info(name).shape;
+    if (got.length !== dims.length || got.some((d, i) => d !== dims[i])) {
+      throw new UnsupportedModelError(`tensor ${name} has shape [${got.join(', ')}], config.json implies [${dims.join(', ')}]`);
+    }
+    parameters += dims.reduce((a, b) => a * b, 1);
+  }
+  return parameters;
+}
+
 /** Converts a Qwen2ForCausalLM checkpoint read from `src` into `out`. */
 export async function convertQwen2(src: FileSource, out: OutputWriter, options: ConvertOptions = {}): Promise<ConvertResult> {
   const dtypes = parseDtypes(options.dtypes);
@@ -158,13 +175,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const rawConfig = await readJson<Record<string, unknown>>(src, 'config.json');
   const config = parseQwen2Config(rawConfig);
   const ckpt = await Checkpoint.open(src);
-  for (const [name, dims] of expectedTensors(config)) {
-    if (!ckpt.has(name)) throw new UnsupportedModelError(`checkpoint is missing tensor ${name} (expected shape [${dims.join(', ')}])`);
-    const got = ckpt.info(name).shape;
-    if (got.length !== dims.length || got.some((d, i) => d !== dims[i])) {
-      throw new UnsupportedModelError(`tensor ${name} has shape [${got.join(', ')}], config.json implies [${dims.join(', ')}]`);
-    }
-  }
+  checkTensorShapes(ckpt, config);
 
   const written: Record<string, number> = {};
   try {

@@ -3,7 +3,8 @@
 // model × budget × problem × sample.
 import { budgetLabel, type EvalLane, type EvalProblem, type EvalRecord, type EvalSample, type EvalSelection, type EvalStatus } from './evaluation.ts';
 import { paperTokens } from './avgk.ts';
-import { Checker, checkSampling, checkerErrors, describeValue, isObj, parseExport } from './export.ts';
+import { errorsMessage, parseExport } from './export.ts';
+import { Checker, checkSampling, describeValue, isObj } from './record-check.ts';
 
 export const EVAL_FORMAT = 'elastic-reasoning-evaluation';
 export const EVAL_VERSION = 1;
@@ -131,7 +132,7 @@ export function checkEvalRecord(data: unknown): { value: EvalRecord } | { error:
     if (seen.has(key)) c.errors.push(`samples[${i}]: a second sample ${s.sample} of problem ${s.problem} for model ${s.model}`);
     seen.add(key);
   }
-  const error = checkerErrors(c);
+  const error = c.errors.length > 0 ? errorsMessage(c.errors) : null;
   return error ? { error } : { value: { ...header, samples } };
 }
 
@@ -140,7 +141,7 @@ export function checkEvalHeaderOnly(data: unknown): { value: Omit<EvalRecord, 's
   if (!isObj(data)) return { error: `expected an object, got ${describeValue(data)}` };
   const c = new Checker();
   const header = checkEvalHeader(c, data);
-  const error = checkerErrors(c);
+  const error = c.errors.length > 0 ? errorsMessage(c.errors) : null;
   return error ? { error } : { value: header };
 }
 

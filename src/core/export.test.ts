@@ -206,12 +206,12 @@ describe('toMarkdown', () => {
     const rows = md.split('\n').filter((l) => l.startsWith('| '));
     expect(rows[0]).toBe('| lane | model | t | s | sampling | thinking | solution | answer | correct? |');
     expect(rows).toHaveLength(1 + SWEEP.lanes.length);
-    expect(rows[1]).toBe('| 1 | E1-Math-1.5B | 512 | 512 | T=0.6, top-p=0.95, seed=7 | 512 tokens, cut at the budget | 40 tokens, ended by EOS | `200` | ✗ |');
+    expect(rows[1]).toBe('| 1 | E1-Math-1.5B | 512 | 512 | T 0.6 · top-p 0.95 · seed 7 | 512 tokens, cut at budget | 40 tokens, EOS | `200` | ✗ |');
     expect(rows[2]).toContain('| `204` | ✓ |');
     expect(rows[3]).toContain('| max | 512 |');
     expect(rows[3]).toContain('3000 tokens, closed by the model');
     expect(rows[3]).toContain('| `204.0` | ✓ |');
-    expect(rows[4]).toContain('40 tokens, cut at the budget | — | ✗ |');
+    expect(rows[4]).toContain('40 tokens, cut at solution budget | — | ✗ |');
   });
 
   it('summarises the answers and the sweep cost', () => {
@@ -229,7 +229,7 @@ describe('toMarkdown', () => {
     }
     expect(md.match(/<details>/g)).toHaveLength(2 * SWEEP.lanes.length + 1); // + the shared trace
     expect(md.match(/<\/details>/g)).toHaveLength(2 * SWEEP.lanes.length + 1);
-    expect(md).toContain('<details><summary>Thinking (512 tokens, cut at the budget)</summary>\n\n```text');
+    expect(md).toContain('<details><summary>Thinking (512 tokens, cut at budget)</summary>\n\n```text');
   });
 
   it('omits the verdict column without a reference, and shows errors', () => {
@@ -270,7 +270,7 @@ describe('toMarkdown', () => {
       lanes: [{ ...laneOf(100, 'a|b `c`\nd'), settings: { ...laneOf(100, null).settings, modelId: 'x|<b>y</b>\n' } }],
     };
     const row = toMarkdown(r).split('\n').find((l) => l.startsWith('| 1 |'))!;
-    expect(row).toBe('| 1 | x\\|&lt;b&gt;y&lt;/b&gt; | 100 | 512 | T=0.6, top-p=0.95, seed=7 | 100 tokens, cut at the budget | 40 tokens, ended by EOS | ``a\\|b `c` d`` |');
+    expect(row).toBe('| 1 | x\\|&lt;b&gt;y&lt;/b&gt; | 100 | 512 | T 0.6 · top-p 0.95 · seed 7 | 100 tokens, cut at budget | 40 tokens, EOS | ``a\\|b `c` d`` |');
   });
 });
 

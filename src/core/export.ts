@@ -1,9 +1,10 @@
 // Export and import of a comparison: versioned JSON (round-trips through `fromJson`, which treats its
 // input as untrusted and says what is wrong with it) and a readable Markdown report.
 
-import type { CompareMode, ComparisonRecord, LaneOutcome, LaneSettings, ReferenceProblem } from './comparison.ts';
-import type { DecodeStats } from './decode.ts';
-import { validateSampling, type Sampling } from './sampler.ts';
+import type { CompareMode, ComparisonRecord } from './comparison.ts';
+import { checkRecord, describeValue, isObj, MODES } from './record-check.ts';
+import { escapeHtml } from './html.ts';
+import { samplingLabel, solutionEndLabel, thinkingEndLabel } from './labels.ts';
 import type { LaneSummary } from './summary.ts';
 import { summarize } from './summary.ts';
 
@@ -19,192 +20,12 @@ export function toJson(r: ComparisonRecord): string {
   return JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, ...r }, null, 2) + '\n';
 }
 
-// ---------------------------------------------------------------------------------------------
-// Import / validation
-// ---------------------------------------------------------------------------------------------
-
-type Obj = Record<string, unknown>;
-
-const MODES: readonly CompareMode[] = ['single', 'sweep', 'independent'];
-const STATUSES: readonly ComparisonRecord['status'][] = ['finished', 'stopped', 'failed'];
-const THINKING_ENDS: readonly NonNullable<LaneOutcome['thinkingEnd']>[] = ['model', 'budget', 'eos', 'aborted'];
-const SOLUTION_ENDS: readonly NonNullable<LaneOutcome['solutionEnd']>[] = ['eos', 'budget', 'aborted'];
-const STATS_KEYS: readonly (keyof DecodeStats)[] = [
-  'promptTokens', 'prefillMs', 'ttftMs', 'decodeMs', 'decodedTokens', 'tokensPerSecond', 'forwardCalls', 'tokensFed',
-];
-
-export function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
-  if (typeof v === 'object') return 'an object';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return typeof v;
-}
-
-export function isObj(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** Collects problems with their JSON path; builds clean copies of what is valid. */
-export class Checker {
-  readonly errors: string[] = [];
-
-  fail(path: string, what: string, got: unknown): void {
-    this.errors.push(`${path}: expected ${what}, got ${describeValue(got)}`);
-  }
-
-  obj(o: Obj, key: string, path: string): Obj | null {
-    const v = o[key];
-    if (!isObj(v)) {
-      this.fail(`${path}${key}`, 'an object', v);
-      return null;
-    }
-    return v;
-  }
-
-  str(o: Obj, key: string, path: string): string {
-    const v = o[key];
-    if (typeof v !== 'string') {
-      this.fail(`${path}${key}`, 'a string', v);
-      return '';
-    }
-    return v;
-  }
-
-  strOrNull(o: Obj, key: string, path: string): string | null {
-    const v = o[key];
-    if (v === null) return null;
-    return this.str(o, key, path);
-  }
-
-  bool(o: Obj, key: string, path: string): boolean {
-    const v = o[key];
-    if (typeof v !== 'boolean') {
-      this.fail(`${path}${key}`, 'true or false', v);
-      return false;
-    }
-    return v;
-  }
-
-  num(o: Obj, key: string, path: string): number {
-    const v = o[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      this.fail(`${path}${key}`, 'a finite number', v);
-      return 0;
-    }
-    return v;
-  }
-
-  count(o: Obj, key: string, path: string): number {
-    const v = o[key];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      this.fail(`${path}${key}`, 'a whole number ≥ 0', v);
-      return 0;
-    }
-    return v;
-  }
-
-  oneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[], nullable: boolean): T | null {
-    const v = o[key];
-    if (nullable && v === null) return null;
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      this.fail(`${path}${key}`, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}${nullable ? ' or null' : ''}`, v);
-      return allowed[0]!;
-    }
-    return v as T;
-  }
-}
-
-export function checkSampling(c: Checker, v: unknown, path: string): Sampling {
-  if (!isObj(v)) {
-    c.fail(path, 'an object', v);
-    return { kind: 'greedy' };
-  }
-  const kind = v['kind'];
-  if (kind === 'greedy') return { kind: 'greedy' };
-  if (kind !== 'sample') {
-    c.fail(`${path}.kind`, '"greedy" or "sample"', kind);
-    return { kind: 'greedy' };
-  }
-  const s: Sampling = {
-    kind: 'sample',
-    temperature: v['temperature'] as number,
-    topP: v['topP'] as number,
-    topK: v['topK'] as number,
-    seed: v['seed'] as number,
-  };
-  const problem = validateSampling(s);
-  if (problem !== null) c.errors.push(`${path}: ${problem}`);
-  return s;
-}
-
-function checkSettings(c: Checker, o: Obj, path: string): LaneSettings {
-  const t = o['thinking'];
-  let thinking: number | 'max' = 'max';
-  if (t === 'max') thinking = 'max';
-  else if (typeof t === 'number' && Number.isSafeInteger(t) && t >= 0) thinking = t;
-  else c.fail(`${path}thinking`, 'a whole number ≥ 0 or "max"', t);
-  return {
-    modelId: c.str(o, 'modelId', path),
-    thinking,
-    solution: c.count(o, 'solution', path),
-    sampling: checkSampling(c, o['sampling'], `${path}sampling`),
-  };
-}
-
-function checkStats(c: Checker, v: unknown, path: string): DecodeStats | null {
-  if (v === null) return null;
-  if (!isObj(v)) {
-    c.fail(path, 'an object or null', v);
-    return null;
-  }
-  const out: Record<string, number> = {};
-  for (const k of STATS_KEYS) out[k] = c.num(v, k, `${path}.`);
-  return out as unknown as DecodeStats;
-}
-
-function checkOutcome(c: Checker, o: Obj, path: string): LaneOutcome {
-  return {
-    thinkingText: c.str(o, 'thinkingText', path),
-    thinkingTokens: c.count(o, 'thinkingTokens', path),
-    thinkingEnd: c.oneOf(o, 'thinkingEnd', path, THINKING_ENDS, true),
-    solutionText: c.str(o, 'solutionText', path),
-    solutionTokens: c.count(o, 'solutionTokens', path),
-    solutionEnd: c.oneOf(o, 'solutionEnd', path, SOLUTION_ENDS, true),
-    answer: c.strOrNull(o, 'answer', path),
-    stats: checkStats(c, o['stats'], `${path}stats`),
-    error: c.strOrNull(o, 'error', path),
-  };
-}
-
-function checkReference(c: Checker, v: unknown): ReferenceProblem | null {
-  if (v === null) return null;
-  if (!isObj(v)) {
-    c.fail('reference', 'an object or null', v);
-    return null;
-  }
-  return { id: c.str(v, 'id', 'reference.'), source: c.str(v, 'source', 'reference.'), answer: c.str(v, 'answer', 'reference.') };
-}
-
-function checkSweep(c: Checker, v: unknown): ComparisonRecord['sweep'] {
-  if (v === null) return null;
-  if (!isObj(v)) {
-    c.fail('sweep', 'an object or null', v);
-    return null;
-  }
-  return {
-    traceText: c.str(v, 'traceText', 'sweep.'),
-    decodedTokens: c.count(v, 'decodedTokens', 'sweep.'),
-    separateTokens: c.count(v, 'separateTokens', 'sweep.'),
-  };
-}
-
 /**
  * Parses an exported file: size cap, JSON, then the `format` marker (`what` names it in the
- * message) and the version. Untrusted input; returns the object to check further (`data`), or `{ error }`.
+ * message) and the version. Untrusted input; returns the object to check further (`data`), or
+ * `{ error }`. Comparisons and evaluations are read through it.
  */
-export function parseExport(text: string, format: string, version: number, what: string): { data: Obj } | { error: string } {
+export function parseExport(text: string, format: string, version: number, what: string): { data: Record<string, unknown> } | { error: string } {
   if (typeof text !== 'string') return { error: 'not text' };
   if (text.length > MAX_IMPORT_CHARS) return { error: `file too large (${text.length} characters; at most ${MAX_IMPORT_CHARS})` };
   let data: unknown;
@@ -223,11 +44,10 @@ export function parseExport(text: string, format: string, version: number, what:
   return { data };
 }
 
-/** The checker's problems as one message (the first few, then a count), or null when there are none. */
-export function checkerErrors(c: Checker): string | null {
-  if (c.errors.length === 0) return null;
-  const shown = c.errors.slice(0, MAX_REPORTED_ERRORS);
-  const more = c.errors.length - shown.length;
+/** Problems as one message: the first few, then a count. */
+export function errorsMessage(errors: readonly string[]): string {
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  const more = errors.length - shown.length;
   return shown.join('; ') + (more > 0 ? `; … and ${more} more` : '');
 }
 
@@ -239,37 +59,8 @@ export function checkerErrors(c: Checker): string | null {
 export function fromJson(text: string): ComparisonRecord | { error: string } {
   const parsed = parseExport(text, EXPORT_FORMAT, EXPORT_VERSION, 'comparison');
   if ('error' in parsed) return parsed;
-  const data = parsed.data;
-  const c = new Checker();
-  const id = c.str(data, 'id', '');
-  const createdAt = c.num(data, 'createdAt', '');
-  const mode = c.oneOf(data, 'mode', '', MODES, false) ?? 'single';
-  const problem = c.str(data, 'problem', '');
-  const paperSuffix = c.bool(data, 'paperSuffix', '');
-  const reference = checkReference(c, data['reference']);
-  const lanesRaw = data['lanes'];
-  const lanes: { settings: LaneSettings; outcome: LaneOutcome }[] = [];
-  if (!Array.isArray(lanesRaw) || lanesRaw.length === 0) {
-    c.fail('lanes', 'a non-empty array', lanesRaw);
-  } else {
-    lanesRaw.forEach((l: unknown, i) => {
-      const path = `lanes[${i}]`;
-      if (!isObj(l)) {
-        c.fail(path, 'an object', l);
-        return;
-      }
-      const settings = c.obj(l, 'settings', `${path}.`);
-      const outcome = c.obj(l, 'outcome', `${path}.`);
-      if (settings && outcome) {
-        lanes.push({ settings: checkSettings(c, settings, `${path}.settings.`), outcome: checkOutcome(c, outcome, `${path}.outcome.`) });
-      }
-    });
-  }
-  const sweep = checkSweep(c, data['sweep']);
-  const status = c.oneOf(data, 'status', '', STATUSES, false) ?? 'finished';
-  const error = checkerErrors(c);
-  if (error) return { error };
-  return { id, createdAt, mode, problem, paperSuffix, reference, lanes, sweep, status };
+  const checked = checkRecord(parsed.data);
+  return 'errors' in checked ? { error: errorsMessage(checked.errors) } : checked.record;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,19 +92,10 @@ function cell(text: string): string {
     .replace(/([\\`*_[\]|#])/g, '\\$1');
 }
 
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
-}
-
 function formatDate(ms: number): string {
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return 'unknown date';
   return d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-}
-
-function formatSampling(s: Sampling): string {
-  if (s.kind === 'greedy') return 'greedy';
-  return `T=${s.temperature}, top-p=${s.topP}${s.topK > 0 ? `, top-k=${s.topK}` : ''}, seed=${s.seed}`;
 }
 
 function formatRatio(x: number): string {
@@ -356,9 +138,9 @@ export function toMarkdown(r: ComparisonRecord, summary?: LaneSummary): string {
       cell(settings.modelId),
       String(settings.thinking),
       String(settings.solution),
-      cell(formatSampling(settings.sampling)),
-      `${outcome.thinkingTokens} tokens, ${outcome.thinkingEnd === null ? 'not ended' : endLabel(outcome.thinkingEnd)}`,
-      `${outcome.solutionTokens} tokens, ${outcome.solutionEnd === null ? 'not ended' : endLabel(outcome.solutionEnd)}`,
+      cell(samplingLabel(settings.sampling)),
+      cell(`${outcome.thinkingTokens} tokens, ${thinkingEndLabel(outcome.thinkingEnd) ?? 'not ended'}`),
+      cell(`${outcome.solutionTokens} tokens, ${solutionEndLabel(outcome.solutionEnd) ?? 'not ended'}`),
       outcome.answer === null ? '—' : inlineCode(outcome.answer),
     ];
     if (s.correct) row.push(s.correct[i] ? '✓' : '✗');
@@ -386,20 +168,10 @@ export function toMarkdown(r: ComparisonRecord, summary?: LaneSummary): string {
   r.lanes.forEach(({ settings, outcome }, i) => {
     out.push(`### Lane ${i + 1} — t = ${settings.thinking}, s = ${settings.solution}`, '');
     if (outcome.error) out.push(`**Error:** ${cell(outcome.error)}`, '');
-    out.push(details(`Thinking (${outcome.thinkingTokens} tokens${outcome.thinkingEnd ? `, ${endLabel(outcome.thinkingEnd)}` : ''})`, outcome.thinkingText), '');
-    out.push(details(`Solution (${outcome.solutionTokens} tokens${outcome.solutionEnd ? `, ${endLabel(outcome.solutionEnd)}` : ''})`, outcome.solutionText), '');
+    out.push(details(`Thinking (${outcome.thinkingTokens} tokens${outcome.thinkingEnd ? `, ${thinkingEndLabel(outcome.thinkingEnd)}` : ''})`, outcome.thinkingText), '');
+    out.push(details(`Solution (${outcome.solutionTokens} tokens${outcome.solutionEnd ? `, ${solutionEndLabel(outcome.solutionEnd)}` : ''})`, outcome.solutionText), '');
   });
   return out.join('\n');
-}
-
-function endLabel(end: string): string {
-  switch (end) {
-    case 'model': return 'closed by the model';
-    case 'budget': return 'cut at the budget';
-    case 'eos': return 'ended by EOS';
-    case 'aborted': return 'stopped';
-    default: return end;
-  }
 }
 
 function laneList(lanes: readonly number[]): string {

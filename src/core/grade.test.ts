@@ -5,10 +5,10 @@ import {
   gradeAnswerAsync,
   gradeAnswerWithEngine,
   loadSymbolicEngine,
-  normalizeAnswer,
-  normalizeAnswerLoose,
   type GradeMethod,
 } from './grade.ts';
+import { normalizeAnswerLoose } from './normalize-loose.ts';
+import { normalizeAnswer } from './normalize-math.ts';
 
 const REFERENCES: readonly string[] = (evalSet as readonly { readonly answer: string }[]).map((p) => p.answer);
 

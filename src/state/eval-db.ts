@@ -11,7 +11,7 @@
 import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB } from 'idb';
 import { checkEvalHeaderOnly, checkEvalRecord } from '../core/eval-export.ts';
 import type { EvalRecord, EvalSample } from '../core/evaluation.ts';
-import { toHistoryError } from './history.ts';
+import { toHistoryError } from './history-db.ts';
 import { entryOf, type EvalEntry } from './eval-store.ts';
 
 export const EVAL_DB_NAME = 'elastic-reasoning-evaluations';

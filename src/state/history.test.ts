@@ -1,24 +1,11 @@
-import {
-  IDBCursor,
-  IDBCursorWithValue,
-  IDBDatabase,
-  IDBFactory,
-  IDBIndex,
-  IDBKeyRange,
-  IDBObjectStore,
-  IDBOpenDBRequest,
-  IDBRequest,
-  IDBTransaction,
-} from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { type IDBPDatabase, wrap } from 'idb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useFakeIdbClasses } from '../../test/fake-idb.ts';
 import type { ComparisonRecord } from '../core/comparison.ts';
+import { type CorruptReport, type History, HISTORY_DB_NAME, HISTORY_DB_VERSION, HistoryError, openHistory, toHistoryError } from './history-db.ts';
+import { summarize } from './history-entry.ts';
 import {
-  type CorruptReport,
-  type History,
-  HISTORY_DB_NAME,
-  HISTORY_DB_VERSION,
-  HistoryError,
   clearHistory,
   comparisonRemoved,
   comparisonSaved,
@@ -27,22 +14,13 @@ import {
   historyFailed,
   historyLoaded,
   historyStore,
-  openHistory,
   refreshHistory,
   removeFromHistory,
   resetHistoryStore,
   saveToHistory,
-  summarize,
-  toHistoryError,
-} from './history.ts';
+} from './history-store.ts';
 
-// idb recognises IDB objects by the global classes, as a browser has them. Install
-// fake-indexeddb's classes, but not its `indexedDB`: every test passes its own factory.
-beforeAll(() => {
-  const classes = { IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore, IDBOpenDBRequest, IDBRequest, IDBTransaction };
-  for (const [name, value] of Object.entries(classes)) vi.stubGlobal(name, value);
-});
-afterAll(() => vi.unstubAllGlobals());
+useFakeIdbClasses();
 
 const LONG = 'x'.repeat(50_000);
 
@@ -196,9 +174,9 @@ describe('history database', () => {
     await rawPut(factory, 'records', { ...record('bad-record', 3000), lanes: [{ settings: null }] });
     await rawPut(factory, 'records', { ...record('wrong-key', 3000), id: 'wrong-key' }); // fine
     expect((await h.list()).map((e) => e.id)).toEqual(['bad-record', 'good']);
-    expect(reports).toEqual([{ id: 'bad-entry', store: 'entries', problem: 'mode is unknown' }]);
+    expect(reports).toEqual([{ id: 'bad-entry', store: 'entries', problem: expect.stringMatching(/^mode: expected one of .* got "bogus"/) }]);
     expect((await h.get('bad-record'))?.id).toBeUndefined();
-    expect(reports[1]).toEqual({ id: 'bad-record', store: 'records', problem: 'lanes[0] lacks settings or outcome' });
+    expect(reports[1]).toEqual({ id: 'bad-record', store: 'records', problem: 'lanes[0].settings: expected an object, got null; lanes[0].outcome: expected an object, got undefined' });
     expect(await h.get('good')).toEqual(record('good', 1000));
     expect(await h.get('wrong-key')).toEqual(record('wrong-key', 3000));
     expect(reports).toHaveLength(2);

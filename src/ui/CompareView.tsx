@@ -26,7 +26,7 @@ import { runStore, type Run } from '../state/run-store.ts';
 import { ExportButtons } from './ExportButtons.tsx';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { renderTex } from './markdown/render.ts';
-import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
+import { samplingLabel, solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { presetFor } from '../app/presets.ts';
 import { formatMs } from './format.ts';
 import { Alert } from './Alert.tsx';
@@ -178,9 +178,6 @@ function laneDisplay(c: Comparison, run: Run | null, i: number): LaneDisplay {
   return { ...emptyOutcome(null), streaming: false, pending: true };
 }
 
-const samplingLabel = (l: LaneSettings) =>
-  l.sampling.kind === 'greedy' ? 'greedy' : `T ${l.sampling.temperature} · top-p ${l.sampling.topP}${l.sampling.topK ? ` · top-k ${l.sampling.topK}` : ''} · seed ${l.sampling.seed}`;
-
 export function CompareResults() {
   const c = useStore(compareStore, (s) => s.comparison);
   const run = useStore(runStore, (s) => s.run);
@@ -311,7 +308,7 @@ function LaneColumn({ index, settings, d, outcome, sweep }: { index: number; set
         <h2>Lane {index + 1}</h2>
         <span className="muted">{settings.modelId}</span>
         <span className="muted">
-          t {String(settings.thinking)} · s {settings.solution} · {samplingLabel(settings)}
+          t {String(settings.thinking)} · s {settings.solution} · {samplingLabel(settings.sampling)}
         </span>
       </header>
       {d.pending ? (

@@ -20,7 +20,7 @@ import { customSetRead, evalSettingsEdited, evalSettingsStore, paperSettingsChos
 import { Alert } from './Alert.tsx';
 import { download } from './ExportButtons.tsx';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
-import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
+import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 
 const EvalPlot = lazy(() => import('./EvalPlot.tsx'));
 

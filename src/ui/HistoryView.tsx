@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import { loadHistory, openRecord } from '../app/history-actions.ts';
-import { historyStore } from '../state/history.ts';
+import { historyStore } from '../state/history-store.ts';
 import { Alert } from './Alert.tsx';
 
 // Kept evaluations: their list and code load on demand, like the Evaluate tab.

@@ -6,7 +6,7 @@ import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { extractBoxed } from '../core/answer.ts';
 import { renderTex } from './markdown/render.ts';
 import { formatMs } from './format.ts';
-import { solutionEndLabel, thinkingEndLabel } from './labels.ts';
+import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { Alert } from './Alert.tsx';
 
 function Meter({ label, used, limit }: { label: string; used: number; limit: number | null }) {

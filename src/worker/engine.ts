@@ -5,11 +5,10 @@
 // cache's tensors when the loop releases its handle.
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { DecodeError, decode, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult } from '../core/decode.ts';
-import { resolveBudget, type LaneBudget, type SpecialIds } from '../core/policy.ts';
+import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
-import type { Sampling } from '../core/sampler.ts';
 import { halfToFloat32 } from './fp16.ts';
-import type { Device as BrowserDevice, Dtype } from './protocol.ts';
+import type { Device as BrowserDevice, Dtype, RunSpec } from './protocol.ts';
 
 export interface KvCache {
   readonly tensors: Readonly<Record<string, Tensor>>;
@@ -149,13 +148,6 @@ export interface EngineInfo {
   readonly ids: SpecialIds;
 }
 
-export interface RunRequest {
-  readonly problem: string;
-  readonly paperSuffix: boolean;
-  readonly lanes: readonly LaneBudget[];
-  readonly sampling: Sampling;
-}
-
 /** Reads `<think>` and `</think>` from the tokenizer; a clear error when they are missing. */
 export function thinkIdsFrom(tokenizer: PreTrainedTokenizer): Pick<SpecialIds, 'thinkOpen' | 'thinkClose'> {
   const single = (text: string): number | null => {
@@ -228,7 +220,7 @@ export class ElasticEngine {
     return new TransformersBackend(this.model, this.ledger);
   }
 
-  async run(req: RunRequest, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
+  async run(req: RunSpec, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
     if (!req.problem.trim()) throw new DecodeError('The prompt is empty: type a problem first.');
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
     try {

@@ -40,6 +40,7 @@ import type { Options, StateBlock, StateInline } from 'markdown-it';
 import { tex, type MarkdownItTexOptions } from '@mdit/plugin-tex';
 import katex, { type KatexOptions } from 'katex';
 import { matchBrace } from '../../core/answer.ts';
+import { escapeHtml } from '../../core/html.ts';
 
 // ---------------------------------------------------------------------------------------------
 // KaTeX
@@ -83,15 +84,6 @@ function cachePut(key: string, html: string): void {
     texCache.delete(k);
     texCacheChars -= k.length + v.length;
   }
-}
-
-function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 function errorMarkup(source: string, message: string): string {

@@ -1,4 +1,4 @@
-// Local history: runs and comparisons kept in IndexedDB, listed newest first and reopened.
+// The history's IndexedDB repository: runs and comparisons kept, listed newest first and reopened.
 //
 // Library: `idb` (Jake Archibald). It is ~1.2 kB, fully typed (a DBSchema types every
 // store, key and index), and turns IndexedDB requests and transactions into promises
@@ -19,153 +19,16 @@
 //   entries  keyPath id, index byCreatedAt: a light HistoryEntry written in the same
 //            transaction as its record, so the list never reads thinking/solution texts.
 // Both are validated on read: a corrupt value is skipped (list) or null (get), and reported
-// through `onCorrupt`, never thrown.
+// through `onCorrupt`, never thrown. Records are checked by the one record validator
+// (core/record-check.ts), the same one an imported file goes through.
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
-import { createStore } from 'zustand/vanilla';
-import type { ComparisonRecord, CompareMode } from '../core/comparison.ts';
+import type { ComparisonRecord } from '../core/comparison.ts';
+import { checkRecord, isObj } from '../core/record-check.ts';
+import { entryProblem, summarize, type HistoryEntry } from './history-entry.ts';
 
-// ---------------------------------------------------------------------------------------
-// Entries
-
-/** What the history list shows: cheap to read even with hundreds of runs. */
-export interface HistoryEntry {
-  readonly id: string;
-  readonly createdAt: number;
-  readonly mode: CompareMode;
-  /** The problem's first PROBLEM_EXCERPT_CHARS characters, whitespace collapsed. */
-  readonly problemExcerpt: string;
-  /** Number of lanes. */
-  readonly lanes: number;
-  /** The model of each lane, in lane order. */
-  readonly models: readonly string[];
-  /** Each lane's final answer (the last \boxed{}), shortened to ANSWER_CHARS; null when none. */
-  readonly answers: readonly (string | null)[];
-  /** The reference answer when the problem came from the paper's sets. */
-  readonly referenceAnswer: string | null;
-  readonly status: ComparisonRecord['status'];
-}
-
-export const PROBLEM_EXCERPT_CHARS = 120;
-export const ANSWER_CHARS = 120;
-
-/** The first `n` characters (code points: never half of a surrogate pair). */
-function firstChars(s: string, n: number): string {
-  const cps = Array.from(s);
-  return cps.length <= n ? s : cps.slice(0, n).join('');
-}
-
-export function summarize(r: ComparisonRecord): HistoryEntry {
-  return {
-    id: r.id,
-    createdAt: r.createdAt,
-    mode: r.mode,
-    problemExcerpt: firstChars(r.problem.replace(/\s+/g, ' ').trim(), PROBLEM_EXCERPT_CHARS),
-    lanes: r.lanes.length,
-    models: r.lanes.map((l) => l.settings.modelId),
-    answers: r.lanes.map((l) => (l.outcome.answer === null ? null : firstChars(l.outcome.answer, ANSWER_CHARS))),
-    referenceAnswer: r.reference ? r.reference.answer : null,
-    status: r.status,
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-// Validation (records come back from disk: older builds, other tabs, manual edits)
-
-type Obj = Readonly<Record<string, unknown>>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number';
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const oneOf =
-  <T extends string>(...xs: readonly T[]) =>
-  (v: unknown): v is T =>
-    typeof v === 'string' && (xs as readonly string[]).includes(v);
-const orNull =
-  <T>(f: (v: unknown) => v is T) =>
-  (v: unknown): v is T | null =>
-    v === null || f(v);
-
-const isMode = oneOf<CompareMode>('single', 'sweep', 'independent');
-const isStatus = oneOf<ComparisonRecord['status']>('finished', 'stopped', 'failed');
-const isThinkingEnd = orNull(oneOf('model', 'budget', 'eos', 'aborted'));
-const isLaneEnd = orNull(oneOf('eos', 'budget', 'aborted'));
-const STAT_KEYS = ['promptTokens', 'prefillMs', 'ttftMs', 'decodeMs', 'decodedTokens', 'tokensPerSecond', 'forwardCalls', 'tokensFed'];
-
-function samplingProblem(s: unknown): string | null {
-  if (!isObj(s)) return 'sampling is not an object';
-  if (s.kind === 'greedy') return null;
-  if (s.kind !== 'sample') return 'sampling.kind is unknown';
-  for (const k of ['temperature', 'topP', 'topK', 'seed']) if (!isNum(s[k])) return `sampling.${k} is not a number`;
-  return null;
-}
-
-function laneProblem(lane: unknown, i: number): string | null {
-  const at = `lanes[${i}]`;
-  if (!isObj(lane) || !isObj(lane.settings) || !isObj(lane.outcome)) return `${at} lacks settings or outcome`;
-  const s = lane.settings;
-  const o = lane.outcome;
-  if (!isStr(s.modelId)) return `${at}.settings.modelId is not a string`;
-  if (!(s.thinking === 'max' || isCount(s.thinking))) return `${at}.settings.thinking is not a budget`;
-  if (!isCount(s.solution)) return `${at}.settings.solution is not a budget`;
-  const sp = samplingProblem(s.sampling);
-  if (sp) return `${at}.settings.${sp}`;
-  if (!isStr(o.thinkingText) || !isStr(o.solutionText)) return `${at}.outcome texts are not strings`;
-  if (!isCount(o.thinkingTokens) || !isCount(o.solutionTokens)) return `${at}.outcome token counts are not counts`;
-  if (!isThinkingEnd(o.thinkingEnd)) return `${at}.outcome.thinkingEnd is unknown`;
-  if (!isLaneEnd(o.solutionEnd)) return `${at}.outcome.solutionEnd is unknown`;
-  if (!orNull(isStr)(o.answer)) return `${at}.outcome.answer is not a string or null`;
-  if (!orNull(isStr)(o.error)) return `${at}.outcome.error is not a string or null`;
-  if (o.stats !== null) {
-    const st = o.stats;
-    if (!isObj(st) || !STAT_KEYS.every((k) => isNum(st[k]))) return `${at}.outcome.stats is malformed`;
-  }
-  return null;
-}
-
-/** Why `v` is not a ComparisonRecord, or null when it is one. */
-export function recordProblem(v: unknown): string | null {
-  if (!isObj(v)) return 'not an object';
-  if (!isStr(v.id) || v.id === '') return 'id is not a non-empty string';
-  if (!isTime(v.createdAt)) return 'createdAt is not a time';
-  if (!isMode(v.mode)) return 'mode is unknown';
-  if (!isStr(v.problem)) return 'problem is not a string';
-  if (typeof v.paperSuffix !== 'boolean') return 'paperSuffix is not a boolean';
-  if (v.reference !== null) {
-    const ref = v.reference;
-    if (!isObj(ref) || !isStr(ref.id) || !isStr(ref.source) || !isStr(ref.answer)) return 'reference is malformed';
-  }
-  if (!Array.isArray(v.lanes)) return 'lanes is not an array';
-  for (const [i, lane] of (v.lanes as unknown[]).entries()) {
-    const p = laneProblem(lane, i);
-    if (p) return p;
-  }
-  if (v.sweep !== null) {
-    const sw = v.sweep;
-    if (!isObj(sw) || !isStr(sw.traceText) || !isCount(sw.decodedTokens) || !isCount(sw.separateTokens)) return 'sweep is malformed';
-  }
-  if (!isStatus(v.status)) return 'status is unknown';
-  return null;
-}
-
-/** Why `v` is not a HistoryEntry, or null when it is one. */
-export function entryProblem(v: unknown): string | null {
-  if (!isObj(v)) return 'not an object';
-  if (!isStr(v.id) || v.id === '') return 'id is not a non-empty string';
-  if (!isTime(v.createdAt)) return 'createdAt is not a time';
-  if (!isMode(v.mode)) return 'mode is unknown';
-  if (!isStr(v.problemExcerpt)) return 'problemExcerpt is not a string';
-  if (!isCount(v.lanes)) return 'lanes is not a count';
-  if (!Array.isArray(v.models) || !v.models.every(isStr)) return 'models is not a list of strings';
-  if (!Array.isArray(v.answers) || !v.answers.every(orNull(isStr))) return 'answers is not a list of strings or nulls';
-  if (!orNull(isStr)(v.referenceAnswer)) return 'referenceAnswer is not a string or null';
-  if (!isStatus(v.status)) return 'status is unknown';
-  return null;
-}
 
 // ---------------------------------------------------------------------------------------
-// Errors
-
 export type HistoryErrorCode = 'unavailable' | 'quota' | 'newer-version' | 'blocked' | 'closed' | 'invalid-record' | 'failed';
 
 /** A history failure with a message fit to show as is. The app goes on without history. */
@@ -219,8 +82,6 @@ export function toHistoryError(e: unknown, action: 'open' | 'save' | 'list' | 'r
 }
 
 // ---------------------------------------------------------------------------------------
-// Database
-
 export const HISTORY_DB_NAME = 'elastic-reasoning-history';
 
 interface HistoryDB extends DBSchema {
@@ -359,9 +220,11 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
   const idOf = (v: unknown): string | null => (isObj(v) && isStr(v.id) ? v.id : null);
 
   return {
-    async save(r) {
-      const problem = recordProblem(r);
-      if (problem) throw new HistoryError('invalid-record', `This run could not be saved to history (${problem}).`);
+    async save(given) {
+      // What is stored is the validator's clean copy: exactly what `get` and an export give back.
+      const checked = checkRecord(given);
+      if ('errors' in checked) throw new HistoryError('invalid-record', `This run could not be saved to history (${checked.errors[0]}).`);
+      const r = checked.record;
       let tx;
       try {
         tx = db.transaction(['records', 'entries'], 'readwrite');
@@ -409,12 +272,12 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
         throw toHistoryError(e, 'read');
       }
       if (v === undefined) return null;
-      const problem = recordProblem(v) ?? (idOf(v) === id ? null : 'id does not match its key');
-      if (problem) {
-        report({ id, store: 'records', problem });
+      const checked = checkRecord(v);
+      if ('errors' in checked || checked.record.id !== id) {
+        report({ id, store: 'records', problem: 'errors' in checked ? checked.errors.join('; ') : 'id does not match its key' });
         return null;
       }
-      return v as ComparisonRecord;
+      return checked.record;
     },
 
     async remove(id) {
@@ -453,113 +316,4 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
       db.close();
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------
-// Store. Actions are named after what happened, not what they set.
-
-export interface HistoryState {
-  /** Newest first. */
-  readonly entries: readonly HistoryEntry[];
-  /** Whether the list has been read at least once. */
-  readonly loaded: boolean;
-  /** The last failure, as a message to show; null after a success. */
-  readonly error: string | null;
-}
-
-const initial: HistoryState = { entries: [], loaded: false, error: null };
-
-export const historyStore = createStore<HistoryState>(() => initial);
-
-export function resetHistoryStore(): void {
-  historyStore.setState(initial, true);
-}
-
-export function historyLoaded(entries: readonly HistoryEntry[]): void {
-  historyStore.setState({ entries, loaded: true, error: null });
-}
-
-export function historyFailed(message: string): void {
-  historyStore.setState({ error: message });
-}
-
-/** Puts (or moves) `entry` in the list at its place by time, newest first. */
-export function comparisonSaved(entry: HistoryEntry): void {
-  const rest = historyStore.getState().entries.filter((e) => e.id !== entry.id);
-  const at = rest.findIndex((e) => e.createdAt < entry.createdAt);
-  const entries = at === -1 ? [...rest, entry] : [...rest.slice(0, at), entry, ...rest.slice(at)];
-  historyStore.setState({ entries, error: null });
-}
-
-export function comparisonRemoved(id: string): void {
-  historyStore.setState({ entries: historyStore.getState().entries.filter((e) => e.id !== id) });
-}
-
-export function historyCleared(): void {
-  historyStore.setState({ entries: [], error: null });
-}
-
-// Async helpers: call the database, then the events. They never throw: a failure becomes
-// `historyFailed(userMessage)` and `false` (or null), and the app carries on. A null
-// History (unavailable) makes them no-ops.
-
-function failed(e: unknown, action: Parameters<typeof toHistoryError>[1]): false {
-  historyFailed(toHistoryError(e, action).userMessage);
-  return false;
-}
-
-/** Opens the history and loads its list; null (with the store's error set) when unavailable. */
-export async function connectHistory(factory?: IDBFactory, options?: HistoryOptions): Promise<History | null> {
-  let h: History;
-  try {
-    h = await openHistory(factory, options);
-  } catch (e) {
-    failed(e, 'open');
-    return null;
-  }
-  await refreshHistory(h);
-  return h;
-}
-
-export async function refreshHistory(h: History | null, opts?: { limit?: number }): Promise<boolean> {
-  if (!h) return false;
-  try {
-    historyLoaded(await h.list(opts));
-    return true;
-  } catch (e) {
-    return failed(e, 'list');
-  }
-}
-
-export async function saveToHistory(h: History | null, record: ComparisonRecord): Promise<boolean> {
-  if (!h) return false;
-  try {
-    await h.save(record);
-  } catch (e) {
-    return failed(e, 'save');
-  }
-  comparisonSaved(summarize(record));
-  return true;
-}
-
-export async function removeFromHistory(h: History | null, id: string): Promise<boolean> {
-  if (!h) return false;
-  try {
-    await h.remove(id);
-  } catch (e) {
-    return failed(e, 'remove');
-  }
-  comparisonRemoved(id);
-  return true;
-}
-
-export async function clearHistory(h: History | null): Promise<boolean> {
-  if (!h) return false;
-  try {
-    await h.clear();
-  } catch (e) {
-    return failed(e, 'clear');
-  }
-  historyCleared();
-  return true;
 }
