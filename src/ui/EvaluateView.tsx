@@ -113,7 +113,13 @@ export function EvaluatePanel() {
       </div>
       <label>
         Models (one per line, loaded in turn; empty: the loaded model)
-        <textarea rows={2} value={s.models} spellCheck={false} onChange={(e) => evalSettingsEdited({ models: e.target.value })} />
+        <textarea
+          rows={2}
+          value={s.models}
+          spellCheck={false}
+          placeholder={'/converted/Salesforce/E1-Math-1.5B\nonnx-community/DeepScaleR-1.5B-Preview-ONNX'}
+          onChange={(e) => evalSettingsEdited({ models: e.target.value })}
+        />
       </label>
       <label>
         Thinking budgets (1–6; "max" = unconstrained)
