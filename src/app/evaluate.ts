@@ -292,7 +292,7 @@ export function resumeEvaluation(): string | null {
   if (!e || e.status === 'running' || e.status === 'finished') return null;
   if (somethingRunning()) return 'Something is already running: stop it first.';
   evaluationRunning(e, Date.now());
-  void keep((d) => d.saveAll({ ...e, status: 'running' })).then(() => drive(e.id));
+  void keep((d) => d.saveHeader({ ...e, status: 'running' })).then(() => drive(e.id));
   return null;
 }
 

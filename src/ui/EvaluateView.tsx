@@ -382,34 +382,44 @@ function DrillDialog({ e, drill, onClose }: { e: EvalRecord; drill: Drill; onClo
           <p className="muted">
             {drill.samples.length} sample{drill.samples.length === 1 ? '' : 's'}: open one for its full thinking and solution.
           </p>
-          {drill.samples.map(({ sample, lane }) => {
-            const l = sample.lanes[lane]!;
-            const p = e.problems[sample.problem]!;
-            const t = paperTokens(l);
-            return (
-              <details key={`${sample.model}-${sample.problem}-${sample.sample}-${lane}`} className="eval-sample">
-                <summary>
-                  {l.correct ? '✓' : '✗'} {p.id} · {e.models[sample.model]} · sample {sample.sample + 1} (seed {sample.seed}) · answer{' '}
-                  <code>{l.answer ?? '—'}</code> · {t.total} tokens ({t.thinking} thinking, {t.solution} solution)
-                </summary>
-                <h4>Problem</h4>
-                <StreamingMarkdown text={p.problem} streaming={false} />
-                <p>
-                  <strong>Reference:</strong> <code>{p.answers.join(' | ')}</code>
-                </p>
-                <h4>
-                  Thinking ({l.thinkingTokens} tokens{l.thinkingEnd ? `, ${thinkingEndLabel(l.thinkingEnd)}` : ''})
-                </h4>
-                <pre className="thinking-text">{l.thinkingText}</pre>
-                <h4>
-                  Solution ({l.solutionTokens} tokens{l.solutionEnd ? `, ${solutionEndLabel(l.solutionEnd)}` : ''})
-                </h4>
-                <StreamingMarkdown text={l.solutionText} streaming={false} />
-              </details>
-            );
-          })}
+          {drill.samples.map(({ sample, lane }) => (
+            <SampleDetails key={`${sample.model}-${sample.problem}-${sample.sample}-${lane}`} e={e} sample={sample} lane={lane} />
+          ))}
         </>
       )}
     </dialog>
+  );
+}
+
+/** One sample's full texts; rendered only once opened (a cell of a large evaluation holds hundreds). */
+function SampleDetails({ e, sample, lane }: { e: EvalRecord; sample: EvalSample; lane: number }) {
+  const [open, setOpen] = useState(false);
+  const l = sample.lanes[lane]!;
+  const p = e.problems[sample.problem]!;
+  const t = paperTokens(l);
+  return (
+    <details className="eval-sample" onToggle={(ev) => setOpen(ev.currentTarget.open)}>
+      <summary>
+        {l.correct ? '✓' : '✗'} {p.id} · {e.models[sample.model]} · sample {sample.sample + 1} (seed {sample.seed}) · answer{' '}
+        <code>{l.answer ?? '—'}</code> · {t.total} tokens ({t.thinking} thinking, {t.solution} solution)
+      </summary>
+      {open && (
+        <>
+          <h4>Problem</h4>
+          <StreamingMarkdown text={p.problem} streaming={false} />
+          <p>
+            <strong>Reference:</strong> <code>{p.answers.join(' | ')}</code>
+          </p>
+          <h4>
+            Thinking ({l.thinkingTokens} tokens{l.thinkingEnd ? `, ${thinkingEndLabel(l.thinkingEnd)}` : ''})
+          </h4>
+          <pre className="thinking-text">{l.thinkingText}</pre>
+          <h4>
+            Solution ({l.solutionTokens} tokens{l.solutionEnd ? `, ${solutionEndLabel(l.solutionEnd)}` : ''})
+          </h4>
+          <StreamingMarkdown text={l.solutionText} streaming={false} />
+        </>
+      )}
+    </details>
   );
 }
