@@ -1,6 +1,5 @@
-// TEMPORARY smoke test of the e2e harness itself (vite config, test-models plugin, Chromium
-// WebGPU flags, offline guard). It does not depend on the app's UI; replace or extend it with
-// real app tests once the UI lands.
+// The e2e harness itself, apart from the app's UI: the test-models plugin of the production
+// build, Chromium's WebGPU flags, cross-origin isolation, the offline guard.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';

@@ -1,6 +1,6 @@
 // The convert store: source parsing, event flow, stale worker messages ignored.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { JobProgress, PlanSummary, StoredModel } from '../src/state/convert-messages.ts';
+import type { JobProgress, PlanSummary, StoredModel } from '../src/worker/convert-protocol.ts';
 import {
   cancelRequested,
   conversionRequested,

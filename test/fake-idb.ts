@@ -15,7 +15,7 @@ import {
 import { afterAll, beforeAll, vi } from 'vitest';
 
 /** Installs the IDB classes as globals for the tests of the calling file. */
-export function useFakeIdbClasses(): void {
+export function installFakeIdbClasses(): void {
   beforeAll(() => {
     const classes = { IDBCursor, IDBCursorWithValue, IDBDatabase, IDBFactory, IDBIndex, IDBKeyRange, IDBObjectStore, IDBOpenDBRequest, IDBRequest, IDBTransaction };
     for (const [name, value] of Object.entries(classes)) vi.stubGlobal(name, value);

@@ -4,7 +4,8 @@
 // rendered once, only the tail re-rendered — what StreamingMarkdown does through React.memo)
 // against rendering the whole text again on every batch. Same text, same batches, one run;
 // prints ms per batch and the ratio.
-import { renderMarkdown, splitBlocks } from '../src/ui/markdown/render.ts';
+import { renderMarkdown } from '../src/ui/markdown/render.ts';
+import { splitBlocks } from '../src/ui/markdown/split-blocks.ts';
 import { THINK_WORDS } from './testmodels/scripted-model.ts';
 
 const TOKENS = 6000;
@@ -19,7 +20,7 @@ function incremental(): number {
     text += words.slice(i, i + BATCH).join('');
     const { stable, tail } = splitBlocks(text);
     for (const b of stable) if (!rendered.has(b)) rendered.set(b, renderMarkdown(b));
-    renderMarkdown(tail, { streaming: true });
+    renderMarkdown(tail);
   }
   return performance.now() - t0;
 }
@@ -29,7 +30,7 @@ function naive(): number {
   const t0 = performance.now();
   for (let i = 0; i < TOKENS; i += BATCH) {
     text += words.slice(i, i + BATCH).join('');
-    renderMarkdown(text, { streaming: true });
+    renderMarkdown(text);
   }
   return performance.now() - t0;
 }

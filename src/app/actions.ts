@@ -11,7 +11,6 @@ import { workerClient } from './worker-client.ts';
 
 let runCounter = 0;
 
-/** Loads the model in the model field; returns an error message when it cannot start. */
 /** Resolves once the GPU probe has answered. */
 function whenProbed(): Promise<void> {
   return new Promise((resolve) => {
@@ -27,6 +26,7 @@ function whenProbed(): Promise<void> {
 
 let loadAfterProbe = false;
 
+/** Loads the model in the model field; returns an error message when it cannot start. */
 export function requestLoad(): string | null {
   const s = settingsStore.getState();
   if (s.device === 'auto' && !modelStore.getState().probe) {

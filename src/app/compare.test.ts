@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultCompareSettings } from '../state/compare-store.ts';
 import { defaultSettings } from '../state/settings-store.ts';
 import { parseSweepBudgets, planComparison } from './compare.ts';

@@ -10,7 +10,7 @@ import {
   planRequested,
   sourceFromState,
 } from '../state/convert-store.ts';
-import type { FromConvertWorker, PickedFile, ToConvertWorker } from '../state/convert-messages.ts';
+import type { FromConvertWorker, PickedFile, ToConvertWorker } from '../worker/convert-protocol.ts';
 import { modelInputEdited } from '../state/settings-store.ts';
 import { requestLoad } from './actions.ts';
 

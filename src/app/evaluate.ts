@@ -4,7 +4,7 @@
 // stopping all go through `drive` and the store's `ending` flag: one loop, one place.
 import { sampleSeed } from '../core/avgk.ts';
 import { evalFromJson } from '../core/eval-export.ts';
-import { EVAL_SETS, selectProblems, type EvalSetId } from '../core/eval-sets.ts';
+import { EVAL_SETS, selectProblems } from '../core/eval-sets.ts';
 import { pendingSamples, totalSamples, type EvalLane, type EvalProblem, type EvalRecord, type EvalSample, type EvalSelection } from '../core/evaluation.ts';
 import { gradeAnswerAsync } from '../core/grade.ts';
 import { parseModelSource } from '../core/model-source.ts';

@@ -29,7 +29,6 @@
 // Weights are not part of the graph: `buildQwen2Graph` returns the list of initializers the
 // converter must stream in (WeightJob), which it declares as external data once written.
 import { DType, GraphBuilder, tensor, type Dim } from './onnx-builder.ts';
-import { f32ToF16Bits } from './half.ts';
 import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
 import { Q4_BLOCK, kBlocks } from './quantize.ts';
 
@@ -88,8 +87,6 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype): Qwen2Graph {
     declared.set(key, source);
     return source;
   };
-  const scalarAct = (v: number): string =>
-    half ? g.constant(tensor.f16Bits([f32ToF16Bits(v)], [])) : g.scalarF32(v);
   const cast = (x: string, to: DType) => g.op('Cast', [x], { to });
 
   // ---- inputs --------------------------------------------------------------------------------

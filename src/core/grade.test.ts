@@ -269,14 +269,13 @@ describe('hostile input', () => {
     '\\sqrt',
     '^^^^',
   ];
-  it.each(HOSTILE.map((h) => [h.slice(0, 40), h] as const))('%j is rejected quickly', async (_label, h) => {
-    const start = performance.now();
+  // How long a rejection takes is measured by tools/bench-grade.ts.
+  it.each(HOSTILE.map((h) => [h.slice(0, 40), h] as const))('%j is rejected', async (_label, h) => {
     await loadSymbolicEngine();
     for (const ref of ['\\sqrt{2}', '\\frac{1}{2}', 'x+1', '204']) {
       expect(await gradeAnswerAsync(h, ref)).toEqual({ correct: false, method: 'none' });
       expect(await gradeAnswerAsync(ref, h)).toEqual({ correct: false, method: 'none' });
     }
-    expect(performance.now() - start).toBeLessThan(2000);
   });
 });
 
@@ -287,13 +286,5 @@ describe('gradeAnswerWithEngine', () => {
     expect(gradeAnswerWithEngine(ce, '\\sqrt{45}', '3\\sqrt{5}')).toEqual({ correct: true, method: 'symbolic' });
     expect(gradeAnswerWithEngine(ce, '\\sqrt{44}', '3\\sqrt{5}')).toEqual({ correct: false, method: 'none' });
     expect(gradeAnswerWithEngine(ce, null, '3')).toEqual({ correct: false, method: 'none' });
-  });
-  it('takes a few milliseconds per symbolic grade', async () => {
-    const ce = await loadSymbolicEngine();
-    const pairs = TABLE.filter(([, , , m]) => m === 'symbolic') as [string, string, boolean, GradeMethod][];
-    const start = performance.now();
-    for (let k = 0; k < 3; k++) for (const [g, r] of pairs) gradeAnswerWithEngine(ce, g, r);
-    const perGrade = (performance.now() - start) / (3 * pairs.length);
-    expect(perGrade).toBeLessThan(100);
   });
 });

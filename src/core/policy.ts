@@ -45,8 +45,6 @@ export interface PhaseState {
 export interface Step {
   /** The phase the token belongs to. */
   readonly phase: 'thinking' | 'solution';
-  /** Whether the token is shown as text (`</think>`, EOS are not). */
-  readonly visible: boolean;
   /** Ids to feed in the next forward call; empty means the run is over. */
   readonly feed: readonly number[];
   /** Set when this token ended the thinking phase. */
@@ -119,11 +117,6 @@ export class ElasticPolicy {
     return this.phase === 'done' ? [] : [this.ids.thinkClose];
   }
 
-  /** True when the prompt's forward call is needed at all (t = 0 and s = 0 needs none). */
-  get needsModel(): boolean {
-    return this.phase !== 'done';
-  }
-
   state(): PhaseState {
     return {
       phase: this.phase,
@@ -163,7 +156,6 @@ export class ElasticPolicy {
     if (ended) this.endThinking(ended);
     return {
       phase: 'thinking',
-      visible: id !== thinkClose && id !== eos,
       feed: this.phase === 'done' ? [] : feed,
       thinkingEnded: ended,
       solutionEnded: ended && this.phase === 'done' ? this.solutionEnd : null,
@@ -181,7 +173,6 @@ export class ElasticPolicy {
     }
     return {
       phase: 'solution',
-      visible: id !== this.ids.eos && id !== this.ids.thinkClose && id !== this.ids.thinkOpen,
       feed: ended ? [] : [id],
       thinkingEnded: null,
       solutionEnded: ended,

@@ -10,7 +10,7 @@ import {
   type PickedFile,
   type PlanSummary,
   type StoredModel,
-} from './convert-messages.ts';
+} from '../worker/convert-protocol.ts';
 
 export type ConvertStatus = 'idle' | 'planning' | 'planned' | 'converting' | 'cancelling' | 'done' | 'error';
 

@@ -3,13 +3,13 @@
 import fc from 'fast-check';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useFakeIdbClasses } from '../../test/fake-idb.ts';
+import { installFakeIdbClasses } from '../../test/fake-idb.ts';
 import type { ComparisonRecord, LaneOutcome, LaneSettings } from '../core/comparison.ts';
 import { fromJson, toJson } from '../core/export.ts';
 import { openHistory, type History } from './history-db.ts';
 import { summarize } from './history-entry.ts';
 
-useFakeIdbClasses();
+installFakeIdbClasses();
 
 /** Mostly valid values, sometimes not: the property covers both what is kept and what is refused. */
 const rarely = <T, U>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<U>) => fc.oneof({ arbitrary: good, weight: 60 }, { arbitrary: bad, weight: 1 });

@@ -1,7 +1,7 @@
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { type IDBPDatabase, wrap } from 'idb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { useFakeIdbClasses } from '../../test/fake-idb.ts';
+import { installFakeIdbClasses } from '../../test/fake-idb.ts';
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { type CorruptReport, type History, HISTORY_DB_NAME, HISTORY_DB_VERSION, HistoryError, openHistory, toHistoryError } from './history-db.ts';
 import { summarize } from './history-entry.ts';
@@ -20,7 +20,7 @@ import {
   saveToHistory,
 } from './history-store.ts';
 
-useFakeIdbClasses();
+installFakeIdbClasses();
 
 const LONG = 'x'.repeat(50_000);
 

@@ -4,7 +4,7 @@
 import { useEffect, useId } from 'react';
 import { useStore } from 'zustand';
 import { loadConverted, pickedFromFiles, requestCancel, requestConvert, requestPlan, requestRemove, requestStoredList } from '../app/convert-client.ts';
-import type { ConvertDtype } from '../state/convert-messages.ts';
+import type { ConvertDtype } from '../worker/convert-protocol.ts';
 import {
   convertStore,
   dtypeToggled,

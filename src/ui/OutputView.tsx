@@ -4,7 +4,7 @@ import { findExample } from '../app/examples.ts';
 import { isActive, liveTokensPerSecond, runStore, type Run } from '../state/run-store.ts';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { extractBoxed } from '../core/answer.ts';
-import { renderTex } from './markdown/render.ts';
+import { renderTex } from './markdown/tex.ts';
 import { formatMs } from './format.ts';
 import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { Alert } from './Alert.tsx';

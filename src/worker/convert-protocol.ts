@@ -1,7 +1,6 @@
 // Messages between the page and the converter worker (src/worker/convert.worker.ts): one union
-// per direction, each payload tied to its `type`. Types only, and no imports, so that the page
-// side can use an identical copy (src/state/convert-messages.ts; test/convert-protocol.test.ts
-// fails the type check when the two differ) until tsconfig.app.json lists this file.
+// per direction, each payload tied to its `type`. Types only, and no imports: the page compiles
+// this same file (tsconfig.app.json lists it) and imports it directly, as it does protocol.ts.
 
 export type ConvertDtype = 'fp32' | 'q4' | 'q4f16';
 

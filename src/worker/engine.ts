@@ -215,7 +215,7 @@ export class ElasticEngine {
 
   detokenize = (ids: readonly number[]): string => this.tokenizer.decode([...ids], { skip_special_tokens: true });
 
-  /** A fresh backend per run, so per-run feed counts start at zero. */
+  /** A backend for one run, on the engine's model and tensor ledger. */
   backend(): TransformersBackend {
     return new TransformersBackend(this.model, this.ledger);
   }

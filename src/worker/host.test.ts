@@ -25,7 +25,7 @@ function fakeEngine(opts: { failWith?: string; waitAfterTokens?: Promise<void> }
       emit({ type: 'prefill', promptTokens: 5, ms: 1 });
       for (const [id, text] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) emit({ type: 'token', lane: null, phase: 'thinking', id, text });
       emit({ type: 'thinkingEnded', lane: 0, how: 'budget', tokens: 3, traceChars: 3 });
-      if (opts.waitAfterTokens) await opts.waitAfterTokens;
+      if (opts.waitAfterTokens !== undefined) await opts.waitAfterTokens;
       if (o.signal?.aborted) return result(true);
       emit({ type: 'token', lane: 0, phase: 'solution', id: 4, text: 'd' });
       emit({ type: 'token', lane: 0, phase: 'solution', id: 5, text: 'e' });

@@ -204,7 +204,6 @@ export function buildScriptedOnnx(script: Script, spec: ScriptedModelSpec): Uint
   bad.push(flag(g.op('Greater', [count(eq(tok, i64(SPECIAL.bos))), i64(1)])));
   // 4. No generated token follows itself (the script never repeats one): a token fed twice does.
   const genStart = g.op('Add', [g.op('ArgMax', [g.op('Cast', [isOpen], { to: DType.float32 })], { axis: 0, keepdims: 0 }), i64(2)]);
-  const big = i64(NEVER);
   const prev = g.op('Slice', [tok, g.i64(0), g.i64(-1)]);
   const next = g.op('Slice', [tok, g.i64(1), g.i64(NEVER)]);
   const prevIdx = g.op('Slice', [idx, g.i64(0), g.i64(-1)]);

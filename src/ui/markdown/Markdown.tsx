@@ -1,7 +1,8 @@
 import { memo, useRef } from 'react';
 import 'katex/dist/katex.min.css';
 import './markdown.css';
-import { renderMarkdown, splitBlocks, type SplitCache } from './render.ts';
+import { renderMarkdown } from './render.ts';
+import { splitBlocks, type SplitCache } from './split-blocks.ts';
 
 /**
  * A finished block: rendered once. `splitBlocks` guarantees its text never changes while the
@@ -18,7 +19,7 @@ const TailBlock = memo(function TailBlock({ source, streaming }: { source: strin
   return (
     <div
       className={streaming ? 'md-block md-tail md-streaming' : 'md-block md-tail'}
-      dangerouslySetInnerHTML={{ __html: renderMarkdown(source, { streaming }) }}
+      dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }}
     />
   );
 });

