@@ -16,6 +16,11 @@ watchSingleRuns();
 guardUnload();
 void recoverInterrupted();
 
+// An evaluation a reload, a crash or a closed tab interrupted resumes; its code loads once the
+// page is idle, so it is not part of what loads before the first interaction.
+const idle = (f: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(f) : setTimeout(f, 200));
+idle(() => void import('./app/evaluate.ts').then((m) => m.restoreEvaluation()));
+
 const model = new URLSearchParams(location.search).get('model') ?? '';
 const showTestModels = import.meta.env.DEV || model.startsWith('/models/') || location.search.includes('testModels');
 // e2e tests provoke real faults (a crashed worker, a lost GPU) through this handle.

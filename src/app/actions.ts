@@ -13,7 +13,7 @@ import { runFailed, runRequested } from '../state/run-store.ts';
 import { recutRunning } from '../state/recut-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import type { Dtype, RunSpec, TestFault } from '../worker/protocol.ts';
-import { busyReason, stopEverything } from './busy.ts';
+import { activity, busyReason, stopEverything } from './busy.ts';
 import { foreignHost, remoteModelSize } from './model-size.ts';
 import { chooseRuntime } from './choices.ts';
 import { loadableAsIs, presetFor } from './presets.ts';
@@ -63,10 +63,12 @@ function startLoad(): string | null {
  * Starts loading `input` with the chosen device and weights; an error message when it cannot.
  * `forComparison` is the comparison runner's own call: others may not load while it runs.
  */
-export function loadModel(input: string, forComparison = false): string | null {
+export function loadModel(input: string, inTurn = false): string | null {
   const s = settingsStore.getState();
   if (modelStore.getState().status === 'loading') return 'A model is loading; wait for it to finish.';
-  const busy = busyReason(forComparison ? 'comparison' : undefined);
+  // `inTurn`: a comparison or an evaluation loading its next model is not blocked by itself.
+  const job = activity();
+  const busy = busyReason(inTurn && (job === 'comparison' || job === 'evaluation') ? job : undefined);
   if (busy) return busy;
   const src = parseModelSource(input);
   if ('error' in src) return src.error;
@@ -76,7 +78,7 @@ export function loadModel(input: string, forComparison = false): string | null {
   const modelId = input.trim();
   const host = foreignHost(modelId, typeof location === 'undefined' ? undefined : location.origin);
   if (host && !consented.has(modelId)) {
-    if (forComparison) return `${modelId} comes from ${host}: load it once from the model panel (which shows its size and asks first) before comparing.`;
+    if (inTurn) return `${modelId} comes from ${host}: load it once from the model panel (which shows its size and asks first) before comparing.`;
     askConsent(modelId, host, src as Exclude<typeof src, { kind: 'local' }>, rt.dtype);
     return null;
   }

@@ -2,7 +2,7 @@
 // the worker client raises are called directly).
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { compareStore } from '../state/compare-store.ts';
-import { evalStore, evaluationStarted } from '../state/eval-store.ts';
+import { evalStore, evaluationRunning } from '../state/eval-store.ts';
 import { loadRequested, modelLoaded, modelStore, resetModelStore } from '../state/model-store.ts';
 import { runRequested, runStore } from '../state/run-store.ts';
 import { defaultSettings, settingsStore } from '../state/settings-store.ts';
@@ -29,7 +29,26 @@ beforeEach(() => {
 describe('one busy', () => {
   it('an evaluation between two runs (grading) still blocks a new run', () => {
     readyModel();
-    evaluationStarted({ id: 'e1', modelId: '/models/m', budgets: [1, 2], solutionBudget: 5, problemIds: ['a'], startedAt: 0 });
+    evaluationRunning(
+      {
+        id: 'e1',
+        createdAt: 0,
+        set: { id: 'compact', label: 'Compact' },
+        selection: { mode: 'all', count: 0, seed: 0 },
+        problems: [{ id: 'a', problem: 'p', answers: ['2'] }],
+        models: ['/models/m'],
+        budgets: [1, 2],
+        solution: 5,
+        k: 1,
+        seed: 0,
+        sampling: { kind: 'greedy' },
+        samples: [],
+        status: 'running',
+        error: null,
+        activeMs: 0,
+      },
+      0,
+    );
     expect(activity()).toBe('evaluation');
     expect(requestRun()).toMatch(/evaluation is running/);
     expect(runStore.getState().run).toBeNull();

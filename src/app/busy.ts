@@ -14,7 +14,7 @@ export function activity(): Activity | null {
   const cmp = compareStore.getState().comparison?.status;
   if (cmp === 'running' || cmp === 'stopping') return 'comparison';
   const ev = evalStore.getState().evaluation?.status;
-  if (ev === 'running' || ev === 'stopping') return 'evaluation';
+  if (ev === 'running') return 'evaluation';
   if (isActive(runStore.getState().run)) return 'run';
   if (modelStore.getState().status === 'loading') return 'load';
   return null;

@@ -84,7 +84,7 @@ export function planComparison(settings: SettingsState, cs: CompareSettings, loa
 }
 
 /** Waits until the store's state satisfies `done`. */
-function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => void }, done: (s: S) => boolean): Promise<S> {
+export function waitFor<S>(store: { getState(): S; subscribe(l: (s: S) => void): () => void }, done: (s: S) => boolean): Promise<S> {
   return new Promise((resolve) => {
     const now = store.getState();
     if (done(now)) return resolve(now);
@@ -172,6 +172,26 @@ async function runSweep(id: string, lanes: readonly LaneSettings[], settings: Se
   return r.status === 'stopped' ? 'stopped' : 'finished';
 }
 
+/** Whether `modelId` is the model loaded and ready. */
+export function isLoaded(modelId: string): boolean {
+  const model = modelStore.getState();
+  return model.status === 'ready' && model.info?.modelId === modelId;
+}
+
+/**
+ * Loads `modelId` for a runner that runs models in turn (comparisons, evaluations) and waits for
+ * it; an error message when it did not load.
+ */
+export async function loadModelInTurn(modelId: string): Promise<string | null> {
+  const err = loadModel(modelId, true);
+  if (err) return err;
+  // Ends when this load ends, or when another load replaced it (then it counts as failed).
+  const s = await waitFor(modelStore, (m) => m.requested?.modelId !== modelId || m.status === 'ready' || m.status === 'error');
+  if (s.requested?.modelId !== modelId) return 'another model was loaded instead.';
+  if (s.status === 'error') return s.error ?? s.lost?.message ?? 'the model did not load.';
+  return null;
+}
+
 async function runIndependent(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
   // Lanes of one model with the same sampling (and seed) differ only in budgets: each equals the
   // lane of a sweep, so they decode together in batched rows, one run for all.
@@ -212,16 +232,11 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
 
 /** Loads lane `i`'s model unless it is the loaded one; false when the user stopped meanwhile. */
 async function ensureModel(id: string, i: number, modelId: string): Promise<boolean> {
-  const model = modelStore.getState();
-  if (model.status === 'ready' && model.info?.modelId === modelId) return true;
+  if (isLoaded(modelId)) return true;
   modelLoadStarted(id, modelId);
-  const err = loadModel(modelId, true);
-  if (err) throw new Error(`Lane ${i + 1}: ${err}`);
-  // Ends when this load ends, or when another load replaced it (then it counts as failed).
-  const s = await waitFor(modelStore, (m) => m.requested?.modelId !== modelId || m.status === 'ready' || m.status === 'error');
+  const err = await loadModelInTurn(modelId);
   modelLoadEnded(id);
-  if (s.requested?.modelId !== modelId) throw new Error(`Lane ${i + 1}: another model was loaded instead.`);
-  if (s.status === 'error') throw new Error(`Lane ${i + 1}: ${s.error ?? s.lost?.message ?? 'the model did not load.'}`);
+  if (err) throw new Error(`Lane ${i + 1}: ${err}`);
   return !stopFlag;
 }
 

@@ -1,26 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyByBudget } from '../state/eval-store.ts';
-import { pickProblems } from './evaluate.ts';
+import { PAPER_SAMPLING } from '../core/sampler.ts';
+import { defaultEvalSettings } from '../state/eval-settings-store.ts';
+import { parseEvalBudgets, planEvaluation, type EvalRequest } from './evaluate.ts';
 
-describe('evaluation', () => {
-  it('picks the first problems of the chosen bundled set', () => {
-    expect(pickProblems('aime2024', 3).map((p) => p.source)).toEqual(['aime2024', 'aime2024', 'aime2024']);
-    expect(pickProblems('math500', 2).every((p) => p.source === 'math500')).toBe(true);
-    expect(pickProblems('all', 500)).toHaveLength(80);
+const req = (patch: Partial<EvalRequest> = {}): EvalRequest => ({ ...defaultEvalSettings, ...patch });
+
+describe('evaluation form', () => {
+  it('reads 1–6 thinking budgets, "max" last', () => {
+    expect(parseEvalBudgets('1024, 512 max 512')).toEqual({ value: [512, 1024, 'max'] });
+    expect(parseEvalBudgets('64')).toEqual({ value: [64] });
+    expect(parseEvalBudgets('')).toEqual({ error: expect.stringContaining('1 to 6') });
+    expect(parseEvalBudgets('1 2 3 4 5 6 7')).toEqual({ error: expect.stringContaining('got 7') });
+    expect(parseEvalBudgets('12x')).toEqual({ error: expect.stringContaining('"12x"') });
   });
 
-  it('derives accuracy and mean thinking per budget', () => {
-    const cell = (correct: boolean, thinkingTokens: number) => ({ answer: correct ? '1' : '2', correct, thinkingTokens, solutionTokens: 5 });
-    const rows = accuracyByBudget({
-      budgets: [10, 100],
-      results: [
-        { id: 'a', reference: '1', cells: [cell(false, 10), cell(true, 80)] },
-        { id: 'b', reference: '1', cells: [cell(true, 10), cell(true, 100)] },
-      ],
+  it('plans models (the loaded one by default), k, seeds and the selection', () => {
+    const plan = planEvaluation(req({ k: '2', seed: '5', budgets: '16 64', solution: '32' }), PAPER_SAMPLING, '/models/x');
+    expect(plan).toEqual({
+      value: { selection: { mode: 'first', count: 10, seed: 0 }, models: ['/models/x'], budgets: [16, 64], solution: 32, k: 2, seed: 5, sampling: PAPER_SAMPLING },
     });
-    expect(rows).toEqual([
-      { budget: 10, correct: 1, total: 2, meanThinking: 10 },
-      { budget: 100, correct: 2, total: 2, meanThinking: 90 },
-    ]);
+    const two = planEvaluation(req({ models: '/models/a\n\n/models/b\n/models/a', selection: 'random', count: '3', subsetSeed: '9' }), PAPER_SAMPLING, null);
+    expect(two).toMatchObject({ value: { models: ['/models/a', '/models/b'], selection: { mode: 'random', count: 3, seed: 9 } } });
+  });
+
+  it('says what is wrong', () => {
+    expect(planEvaluation(req(), PAPER_SAMPLING, null)).toEqual({ error: expect.stringContaining('Load a model') });
+    expect(planEvaluation(req({ k: '0' }), PAPER_SAMPLING, 'm/x')).toEqual({ error: expect.stringContaining('(k)') });
+    expect(planEvaluation(req({ count: 'ten' }), PAPER_SAMPLING, 'm/x')).toEqual({ error: expect.stringContaining('How many problems') });
+    expect(planEvaluation(req({ seed: '-1' }), PAPER_SAMPLING, 'm/x')).toEqual({ error: expect.stringContaining('seed') });
   });
 });

@@ -21,11 +21,11 @@ export function toJson(r: ComparisonRecord): string {
 }
 
 /**
- * Parses an exported comparison. Untrusted input: checks the format marker, the version and every
- * field, and returns a fresh record holding only the known fields, or `{ error }` listing what is
- * wrong (with JSON paths such as `lanes[1].outcome.thinkingTokens`).
+ * Parses an exported file: size cap, JSON, then the `format` marker (`what` names it in the
+ * message) and the version. Untrusted input; returns the object to check further (`data`), or
+ * `{ error }`. Comparisons and evaluations are read through it.
  */
-export function fromJson(text: string): ComparisonRecord | { error: string } {
+export function parseExport(text: string, format: string, version: number, what: string): { data: Record<string, unknown> } | { error: string } {
   if (typeof text !== 'string') return { error: 'not text' };
   if (text.length > MAX_IMPORT_CHARS) return { error: `file too large (${text.length} characters; at most ${MAX_IMPORT_CHARS})` };
   let data: unknown;
@@ -35,19 +35,32 @@ export function fromJson(text: string): ComparisonRecord | { error: string } {
     return { error: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
   }
   if (!isObj(data)) return { error: `expected a JSON object, got ${describeValue(data)}` };
-  if (data['format'] !== EXPORT_FORMAT) {
-    return { error: `not an exported comparison (format is ${describeValue(data['format'])}, expected "${EXPORT_FORMAT}")` };
+  if (data['format'] !== format) {
+    return { error: `not an exported ${what} (format is ${describeValue(data['format'])}, expected "${format}")` };
   }
-  if (data['version'] !== EXPORT_VERSION) {
-    return { error: `unsupported version ${describeValue(data['version'])} (this app reads version ${EXPORT_VERSION})` };
+  if (data['version'] !== version) {
+    return { error: `unsupported version ${describeValue(data['version'])} (this app reads version ${version})` };
   }
-  const checked = checkRecord(data);
-  if ('errors' in checked) {
-    const shown = checked.errors.slice(0, MAX_REPORTED_ERRORS);
-    const more = checked.errors.length - shown.length;
-    return { error: shown.join('; ') + (more > 0 ? `; … and ${more} more` : '') };
-  }
-  return checked.record;
+  return { data };
+}
+
+/** Problems as one message: the first few, then a count. */
+export function errorsMessage(errors: readonly string[]): string {
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  const more = errors.length - shown.length;
+  return shown.join('; ') + (more > 0 ? `; … and ${more} more` : '');
+}
+
+/**
+ * Parses an exported comparison. Untrusted input: checks the format marker, the version and every
+ * field, and returns a fresh record holding only the known fields, or `{ error }` listing what is
+ * wrong (with JSON paths such as `lanes[1].outcome.thinkingTokens`).
+ */
+export function fromJson(text: string): ComparisonRecord | { error: string } {
+  const parsed = parseExport(text, EXPORT_FORMAT, EXPORT_VERSION, 'comparison');
+  if ('error' in parsed) return parsed;
+  const checked = checkRecord(parsed.data);
+  return 'errors' in checked ? { error: errorsMessage(checked.errors) } : checked.record;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ export class Checker {
   }
 }
 
-function checkSampling(c: Checker, v: unknown, path: string): Sampling {
+export function checkSampling(c: Checker, v: unknown, path: string): Sampling {
   if (!isObj(v)) {
     c.fail(path, 'an object', v);
     return { kind: 'greedy' };

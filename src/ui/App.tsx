@@ -1,17 +1,21 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { requestRun, requestStop } from '../app/actions.ts';
 import type { Tab } from '../app/url-settings.ts';
 import { activity } from '../app/busy.ts';
 import { BudgetPanel } from './BudgetPanel.tsx';
 import { ComparePanel } from './CompareInputs.tsx';
 import { CompareResults } from './CompareResults.tsx';
-import { EvaluatePanel, EvaluateResults } from './EvaluateView.tsx';
 import { HistoryView } from './HistoryView.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
 import { OutputView } from './OutputView.tsx';
 import { ProblemPanel } from './ProblemPanel.tsx';
 import { RunPanel } from './RunPanel.tsx';
 import { SamplingPanel } from './SamplingPanel.tsx';
+
+// The Evaluate tab's code (and through it the data sets and the chart library) loads on demand.
+const EvaluatePanel = lazy(() => import('./EvaluateView.tsx').then((m) => ({ default: m.EvaluatePanel })));
+const EvaluateResults = lazy(() => import('./EvaluateView.tsx').then((m) => ({ default: m.EvaluateResults })));
+const loading = <p className="muted">Loading…</p>;
 
 const TABS: readonly { id: Tab; label: string }[] = [
   { id: 'run', label: 'Run' },
@@ -77,13 +81,21 @@ export function App({ showTestModels, initialTab }: { showTestModels: boolean; i
           <div className="controls">
             {tab === 'compare' && <ProblemPanel />}
             {tab === 'compare' && <ComparePanel />}
-            {tab === 'evaluate' && <EvaluatePanel />}
+            {tab === 'evaluate' && (
+              <Suspense fallback={loading}>
+                <EvaluatePanel />
+              </Suspense>
+            )}
             {tab !== 'history' && <SamplingPanel />}
           </div>
           <div className="results" role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
             {tab === 'compare' && <CompareResults />}
-            {tab === 'evaluate' && <EvaluateResults />}
-            {tab === 'history' && <HistoryView onOpen={() => setTab('compare')} />}
+            {tab === 'evaluate' && (
+              <Suspense fallback={loading}>
+                <EvaluateResults />
+              </Suspense>
+            )}
+            {tab === 'history' && <HistoryView onOpen={() => setTab('compare')} onOpenEvaluation={() => setTab('evaluate')} />}
           </div>
         </main>
       )}

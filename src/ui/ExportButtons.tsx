@@ -1,7 +1,7 @@
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { exportFileName, toJson, toMarkdown } from '../core/export.ts';
 
-function download(name: string, type: string, text: string) {
+export function download(name: string, type: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');
   a.href = url;

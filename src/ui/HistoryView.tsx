@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useStore } from 'zustand';
 import { clearAllHistory, deleteRecord, loadHistory, openRecord } from '../app/history-actions.ts';
 import { historyStore } from '../state/history-store.ts';
 import { Alert } from './Alert.tsx';
 
-export function HistoryView({ onOpen }: { onOpen: () => void }) {
+// Kept evaluations: their list and code load on demand, like the Evaluate tab.
+const EvalHistory = lazy(() => import('./EvalHistory.tsx'));
+
+export function HistoryView({ onOpen, onOpenEvaluation }: { onOpen: () => void; onOpenEvaluation: () => void }) {
   const entries = useStore(historyStore, (s) => s.entries);
   const error = useStore(historyStore, (s) => s.error);
   const [missing, setMissing] = useState<string | null>(null);
@@ -42,6 +45,9 @@ export function HistoryView({ onOpen }: { onOpen: () => void }) {
           ))}
         </ul>
       )}
+      <Suspense fallback={null}>
+        <EvalHistory onOpen={onOpenEvaluation} />
+      </Suspense>
       {entries.length > 0 && (
         <button
           type="button"
