@@ -16,7 +16,8 @@ export function OneClickConvert({ preset }: { preset: ModelPreset & { convertedI
   const listed = useStore(convertStore, (s) => s.stored !== null);
   const status = useStore(convertStore, (s) => s.status);
   const plan = useStore(convertStore, (s) => (s.plan?.modelId === preset.convertedId ? s.plan : null));
-  const error = useStore(convertStore, (s) => s.error);
+  // Only this preset's errors: the detailed converter below shares the store and shows its own.
+  const error = useStore(convertStore, (s) => (!s.picked && s.sourceText.trim() === preset.modelId ? s.error : null));
   const probe = useStore(modelStore, (s) => s.probe);
   const loading = useStore(modelStore, (s) => s.status === 'loading');
   const name = preset.label.replace(/ \(.*\)$/, '');
