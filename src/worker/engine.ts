@@ -393,9 +393,13 @@ export class ElasticEngine {
    */
   async planRun(req: RunSpec, backend: TransformersBackend = this.backend()): Promise<RowPlan> {
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
-    const lanes = req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context));
+    return this.planFor(promptIds.length, req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), backend);
+  }
+
+  /** planRun for a prompt already encoded and budgets already resolved (run() has both). */
+  private async planFor(promptLength: number, lanes: readonly { thinking: number; solution: number }[], backend: TransformersBackend): Promise<RowPlan> {
     // The longest row: prompt, thinking, `</think>`, solution, and a masked hole per cut at most.
-    const positions = promptIds.length + Math.max(...lanes.map((l) => l.thinking)) + 1 + Math.max(...lanes.map((l) => l.solution)) + lanes.length;
+    const positions = promptLength + Math.max(...lanes.map((l) => l.thinking)) + 1 + Math.max(...lanes.map((l) => l.solution)) + lanes.length;
     const plan = planRows(backend.layout, await deviceLimits(this.info.device, this.memory), lanes.length, positions);
     if ('error' in plan) throw new DecodeError(plan.error);
     const batch = backend.canBatch && batchesRows(this.info.device, this.info.dtype, this.batching);
@@ -419,7 +423,7 @@ export class ElasticEngine {
     // Budgets beyond the context get their own message before any memory arithmetic.
     const invalid = validateRequest(request);
     if (invalid) throw new DecodeError(invalid);
-    const plan = await this.planRun(req, backend);
+    const plan = await this.planFor(promptIds.length, request.lanes, backend);
     try {
       return await decode(backend, request, { ...o, maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity) });
     } finally {
