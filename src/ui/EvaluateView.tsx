@@ -18,7 +18,7 @@ import { budgetLabel, type EvalRecord, type EvalSample } from '../core/evaluatio
 import { evalStore, progressOf } from '../state/eval-store.ts';
 import { customSetRead, evalSettingsEdited, evalSettingsStore, paperSettingsChosen } from '../state/eval-settings-store.ts';
 import { Alert } from './Alert.tsx';
-import { download } from './ExportButtons.tsx';
+import { DownloadRow } from './ExportButtons.tsx';
 import { StreamingMarkdown } from './markdown/Markdown.tsx';
 import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 
@@ -220,14 +220,13 @@ export function EvaluateResults() {
       <Suspense fallback={<p className="muted">Loading the plot…</p>}>
         <EvalPlot rows={rows} />
       </Suspense>
-      <div className="row" role="group" aria-label="Export the evaluation">
-        <button type="button" onClick={() => download(evalFileName(e, 'csv'), 'text/csv', evalToCsv(e))}>
-          Export CSV
-        </button>
-        <button type="button" onClick={() => download(evalFileName(e, 'json'), 'application/json', evalToJson(e))}>
-          Export JSON
-        </button>
-      </div>
+      <DownloadRow
+        label="Export the evaluation"
+        files={[
+          { caption: 'Export CSV', name: evalFileName(e, 'csv'), type: 'text/csv', text: () => evalToCsv(e) },
+          { caption: 'Export JSON', name: evalFileName(e, 'json'), type: 'application/json', text: () => evalToJson(e) },
+        ]}
+      />
       <ProblemGrid e={e} onOpen={(p, m, b) => open(`${e.problems[p]!.id} · ${e.models[m]} at t = ${budgetLabel(e.budgets[b]!)}`, (s) => (s.problem === p && s.model === m ? [b] : []))} />
       <DrillDialog e={e} drill={drill} onClose={() => setDrill(null)} />
     </div>

@@ -1,7 +1,7 @@
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { exportFileName, toJson, toMarkdown } from '../core/export.ts';
 
-export function download(name: string, type: string, text: string) {
+function download(name: string, type: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');
   a.href = url;
@@ -10,15 +10,35 @@ export function download(name: string, type: string, text: string) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** A file the user can save: made when its button is pressed. */
+export interface Download {
+  readonly caption: string;
+  readonly name: string;
+  readonly type: string;
+  readonly text: () => string;
+}
+
+/** One row of export buttons (comparisons, re-cuts, evaluations). */
+export function DownloadRow({ label, files }: { label: string; files: readonly Download[] }) {
+  return (
+    <div className="row" role="group" aria-label={label}>
+      {files.map((f) => (
+        <button key={f.caption} type="button" onClick={() => download(f.name, f.type, f.text())}>
+          {f.caption}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function ExportButtons({ record }: { record: ComparisonRecord }) {
   return (
-    <div className="row" role="group" aria-label="Export">
-      <button type="button" onClick={() => download(exportFileName(record, 'md'), 'text/markdown', toMarkdown(record))}>
-        Export Markdown
-      </button>
-      <button type="button" onClick={() => download(exportFileName(record, 'json'), 'application/json', toJson(record))}>
-        Export JSON
-      </button>
-    </div>
+    <DownloadRow
+      label="Export"
+      files={[
+        { caption: 'Export Markdown', name: exportFileName(record, 'md'), type: 'text/markdown', text: () => toMarkdown(record) },
+        { caption: 'Export JSON', name: exportFileName(record, 'json'), type: 'application/json', text: () => toJson(record) },
+      ]}
+    />
   );
 }

@@ -411,20 +411,16 @@ export class ElasticEngine {
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
     const { context, ids } = this.info;
     const o = { ...opts, detokenize: this.detokenize, now: opts.now ?? (() => performance.now()) };
-    if (req.forcedThinking) {
-      const solution = req.lanes[0]?.solution ?? 0;
-      try {
-        return await recut(backend, { promptIds, prefix: req.forcedThinking, solution, sampling: req.sampling, ids, context }, o);
-      } finally {
-        this.ledger.compact();
-      }
-    }
-    const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, context)), sampling: req.sampling, ids, context };
-    // Budgets beyond the context get their own message before any memory arithmetic.
-    const invalid = validateRequest(request);
-    if (invalid) throw new DecodeError(invalid);
-    const plan = await this.planFor(promptIds.length, request.lanes, backend);
     try {
+      if (req.forcedThinking) {
+        const solution = req.lanes[0]?.solution ?? 0;
+        return await recut(backend, { promptIds, prefix: req.forcedThinking, solution, sampling: req.sampling, ids, context }, o);
+      }
+      const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, context)), sampling: req.sampling, ids, context };
+      // Budgets beyond the context get their own message before any memory arithmetic.
+      const invalid = validateRequest(request);
+      if (invalid) throw new DecodeError(invalid);
+      const plan = await this.planFor(promptIds.length, request.lanes, backend);
       return await decode(backend, request, { ...o, maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity) });
     } finally {
       // Disposed tensors need no bookkeeping: keep the ledger to what is still alive.
