@@ -80,7 +80,9 @@ export async function pageBench(opts: { port: number; tokens: number; rate: numb
     const tokens = mathTokens(opts.tokens);
     const r = await p.evaluate(
       async ({ tokens, rate }) => {
-        const b = (window as unknown as { __bench: { runRequested: Function; runStarted: Function; tokensReceived: Function } }).__bench;
+        const b = (window as unknown as { __bench: { runRequested: Function; runStarted: Function; tokensReceived: Function; loadRenderer: () => Promise<unknown> } }).__bench;
+        // As in the app, where the renderer loads with the model, before any output.
+        if (!(await b.loadRenderer())) throw new Error('the renderer chunk did not load');
         const longTasks: number[] = [];
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) longTasks.push(e.duration);
