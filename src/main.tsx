@@ -3,8 +3,10 @@ import { createRoot } from 'react-dom/client';
 import { injectFault, requestProbe } from './app/actions.ts';
 import { guardUnload, recoverInterrupted, watchSingleRuns } from './app/history-actions.ts';
 import { applyUrl } from './app/url-settings.ts';
+import { modelStore } from './state/model-store.ts';
 import { App } from './ui/App.tsx';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
+import { preloadRenderer } from './ui/markdown/lazy.ts';
 import { SettingsNotice } from './ui/SettingsNotice.tsx';
 import './ui/app.css';
 
@@ -20,6 +22,14 @@ void recoverInterrupted();
 // page is idle, so it is not part of what loads before the first interaction.
 const idle = (f: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(f) : setTimeout(f, 200));
 idle(() => void import('./app/evaluate.ts').then((m) => m.restoreEvaluation()));
+
+// The Markdown + KaTeX renderer is not part of the first paint: it loads with the first model load
+// (output follows it), or with the first view that shows stored output (History, an evaluation).
+const stopWatching = modelStore.subscribe((s) => {
+  if (s.status === 'idle') return;
+  stopWatching();
+  preloadRenderer();
+});
 
 const model = new URLSearchParams(location.search).get('model') ?? '';
 const showTestModels = import.meta.env.DEV || model.startsWith('/models/') || location.search.includes('testModels');

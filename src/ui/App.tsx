@@ -6,6 +6,7 @@ import { BudgetPanel } from './BudgetPanel.tsx';
 import { ComparePanel } from './CompareInputs.tsx';
 import { CompareResults } from './CompareResults.tsx';
 import { HistoryView } from './HistoryView.tsx';
+import { preloadRenderer } from './markdown/lazy.ts';
 import { ModelPanel } from './ModelPanel.tsx';
 import { OutputView } from './OutputView.tsx';
 import { ProblemPanel } from './ProblemPanel.tsx';
@@ -26,6 +27,11 @@ const TABS: readonly { id: Tab; label: string }[] = [
 
 export function App({ showTestModels, initialTab }: { showTestModels: boolean; initialTab: Tab }) {
   const [tab, setTab] = useState<Tab>(initialTab);
+  // The other tabs show kept output (History opens records in Compare): the renderer's chunk
+  // starts loading when one is chosen, so an opened record does not show its plain text first.
+  useEffect(() => {
+    if (tab !== 'run') preloadRenderer();
+  }, [tab]);
   useEffect(() => {
     // Ctrl/Cmd+Enter runs, Escape stops — single runs only, never a comparison's or evaluation's.
     const onKey = (e: KeyboardEvent) => {

@@ -13,9 +13,8 @@ import { runStore, type Run } from '../state/run-store.ts';
 import { Alert } from './Alert.tsx';
 import { ExportButtons } from './ExportButtons.tsx';
 import { formatMs } from './format.ts';
-import { StreamingMarkdown } from './markdown/Markdown.tsx';
+import { InlineTex, StreamingMarkdown } from './markdown/Markdown.tsx';
 import { TraceWithCuts, type TraceCut } from './TraceWithCuts.tsx';
-import { renderTex } from './markdown/tex.ts';
 
 /** A lane as shown: its outcome so far (no answer until its solution ends), and whether it is live. */
 export interface LaneDisplay extends LaneOutcome {
@@ -147,7 +146,7 @@ function AnswersSummary({ id, reference, answersKey: key }: { id: string; refere
       {s.groups.length === 0 && <span className="muted">none yet</span>}
       {s.groups.map((g, k) => (
         <span key={k} className="group">
-          <span dangerouslySetInnerHTML={{ __html: renderTex(g.answer, false) }} /> from lane{g.lanes.length > 1 ? 's' : ''}{' '}
+          <InlineTex tex={g.answer} /> from lane{g.lanes.length > 1 ? 's' : ''}{' '}
           {g.lanes.map((l) => l + 1).join(', ')}
           {k < s.groups.length - 1 ? ' · ' : ''}
         </span>
@@ -155,7 +154,7 @@ function AnswersSummary({ id, reference, answersKey: key }: { id: string; refere
       {s.groups.length > 0 && <span className="muted"> — {s.agreeAll ? 'all lanes agree' : `${s.groups.length} different answers`}</span>}
       {reference && (
         <p className="muted">
-          Reference answer ({reference.source}): <span dangerouslySetInnerHTML={{ __html: renderTex(reference.answer, false) }} />
+          Reference answer ({reference.source}): <InlineTex tex={reference.answer} />
           {s.correct && ` · correct: ${s.correct.map((ok, i) => `lane ${i + 1} ${ok ? '✓' : '✗'}`).join(', ')}`}
         </p>
       )}
@@ -257,7 +256,7 @@ export function LaneCard({
             <StreamingMarkdown text={d.solutionText} streaming={d.streaming} />
           </div>
           <p className="answer">
-            Answer: {answer !== null ? <span dangerouslySetInnerHTML={{ __html: renderTex(answer, false) }} /> : <span className="muted">—</span>}
+            Answer: {answer !== null ? <InlineTex tex={answer} /> : <span className="muted">—</span>}
           </p>
           {outcome?.stats && (
             <p className="muted stats">

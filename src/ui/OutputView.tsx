@@ -2,9 +2,8 @@ import { useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { findExample } from '../app/examples.ts';
 import { isActive, liveTokensPerSecond, runStore, type Run } from '../state/run-store.ts';
-import { StreamingMarkdown } from './markdown/Markdown.tsx';
+import { InlineTex, StreamingMarkdown } from './markdown/Markdown.tsx';
 import { extractBoxed } from '../core/answer.ts';
-import { renderTex } from './markdown/tex.ts';
 import { formatMs } from './format.ts';
 import { solutionEndLabel, thinkingEndLabel } from '../core/labels.ts';
 import { Alert } from './Alert.tsx';
@@ -141,7 +140,7 @@ function RunOutput({ run }: { run: Run }) {
       <div className="answer" aria-live="polite">
         <span>Final answer: </span>
         {answer !== null ? (
-          <span data-testid="answer" dangerouslySetInnerHTML={{ __html: renderTex(answer, false) }} />
+          <InlineTex tex={answer} testId="answer" />
         ) : (
           <span className="muted">{active ? '…' : 'no \\boxed{} answer'}</span>
         )}

@@ -3,6 +3,7 @@
 // to render the last 1,000 tokens against the first 1,000. Headless Chromium (playwright-core).
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -68,19 +69,25 @@ export async function pageBench(opts: { port: number; tokens: number; rate: numb
     await page.close();
     app.close();
     // The main thread's JS is what delays the first interaction; the model worker loads beside it.
+    // Worker scripts are named *.worker-<hash>.js (the model worker, the converter's).
     const kb = (worker: boolean) => [...scripts].filter(([p]) => /\.worker-/.test(p) === worker).reduce((a, [, b]) => a + b, 0) / 1024;
     const jsGzipKB = kb(false);
     const workerGzipKB = kb(true);
     opts.log(`page: ${scripts.size} scripts before first interaction: main thread ${jsGzipKB.toFixed(0)} KB gzip, workers ${workerGzipKB.toFixed(0)} KB`);
 
     // Streaming: production build of the app with the store's actions exposed.
+    // Long tasks and render times swing with the machine's load (shared, 2 cores): record it here,
+    // since --only page runs merge into results whose machine block describes another run.
+    const loadBefore = loadavg()[0]!;
     const bench = await serve(benchDir, opts.port);
     const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await p.goto(`http://localhost:${opts.port}/tools/bench/page/index.html`, { waitUntil: 'networkidle' });
     const tokens = mathTokens(opts.tokens);
     const r = await p.evaluate(
       async ({ tokens, rate }) => {
-        const b = (window as unknown as { __bench: { runRequested: Function; runStarted: Function; tokensReceived: Function } }).__bench;
+        const b = (window as unknown as { __bench: { runRequested: Function; runStarted: Function; tokensReceived: Function; loadRenderer: () => Promise<unknown> } }).__bench;
+        // As in the app, where the renderer loads with the model, before any output.
+        if (!(await b.loadRenderer())) throw new Error('the renderer chunk did not load');
         const longTasks: number[] = [];
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) longTasks.push(e.duration);
@@ -108,6 +115,7 @@ export async function pageBench(opts: { port: number; tokens: number; rate: numb
       { tokens, rate: opts.rate },
     );
     bench.close();
+    const loadAfter = loadavg()[0]!;
     const sum = (from: number, to: number) => r.renderMs.filter((x) => x.tokens > from && x.tokens <= to).reduce((a, x) => a + x.ms, 0);
     const first = sum(0, 1000);
     const last = sum(opts.tokens - 1000, opts.tokens);
@@ -115,6 +123,7 @@ export async function pageBench(opts: { port: number; tokens: number; rate: numb
       jsBeforeInteractionGzipKB: Math.round(jsGzipKB),
       workerJsAtStartGzipKB: Math.round(workerGzipKB),
       scripts: Object.fromEntries([...scripts].map(([k, v]) => [k, Math.round(v / 1024)])),
+      streamLoadAverage1m: [Number(loadBefore.toFixed(1)), Number(loadAfter.toFixed(1))],
       streamedTokens: opts.tokens,
       tokensPerSecond: opts.rate,
       streamWallS: Number(r.wallS.toFixed(1)),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from './render.ts';
-import { MAX_OPEN_MATH_LINES, splitBlocks } from './split-blocks.ts';
+import { blockRuns, MAX_OPEN_MATH_LINES, splitBlocks } from './split-blocks.ts';
 import { KATEX_OPTIONS, MAX_TEX_CHARS } from './tex.ts';
 
 /** Text of the HTML with tags removed and the common entities decoded (KaTeX's MathML dropped). */
@@ -358,5 +358,37 @@ describe('splitBlocks', () => {
     // … then one block per paragraph
     expect(stable.length).toBe(MAX_OPEN_MATH_LINES / 2);
     expect(stable[1]).toBe(`line ${MAX_OPEN_MATH_LINES / 2}\n\n`);
+  });
+});
+
+describe('blockRuns', () => {
+  const blocks = (n: number, tag = 'b') => Array.from({ length: n }, (_, i) => `${tag}${i}\n\n`);
+
+  it('holds every block once, in order, in runs of the given size', () => {
+    for (const n of [0, 1, 3, 4, 5, 9]) {
+      const runs = blockRuns(blocks(n), [], 4);
+      expect(runs.flat()).toEqual(blocks(n));
+      expect(runs.map((r) => r.length)).toEqual(Array.from({ length: Math.ceil(n / 4) }, (_, k) => Math.min(4, n - 4 * k)));
+    }
+  });
+
+  it('keeps the same array for a run whose blocks did not change, a new one where they did', () => {
+    const first = blockRuns(blocks(6), [], 4);
+    // the answer grew by one block: the full run is kept, the partial one is new
+    const grown = blockRuns(blocks(7), first, 4);
+    expect(grown[0]).toBe(first[0]);
+    expect(grown[1]).not.toBe(first[1]);
+    expect(grown[1]).toEqual(blocks(7).slice(4));
+    // nothing new: both runs kept
+    const same = blockRuns(blocks(7), grown, 4);
+    expect(same[0]).toBe(grown[0]);
+    expect(same[1]).toBe(grown[1]);
+    // another answer (same count, other text): nothing is kept
+    const other = blockRuns(blocks(7, 'c'), same, 4);
+    expect(other[0]).not.toBe(same[0]);
+    expect(other.flat()).toEqual(blocks(7, 'c'));
+    // a shorter answer: fewer runs, the changed one rebuilt
+    const shorter = blockRuns(blocks(2), other, 4);
+    expect(shorter).toEqual([blocks(2)]);
   });
 });

@@ -135,3 +135,22 @@ export function splitBlocks(text: string, cache: SplitCache = sharedSplit): { st
   cache.last = { prefix: text.slice(0, offset), stable: stable.slice() };
   return { stable, tail: text.slice(offset) };
 }
+
+/** Finished blocks per run in `blockRuns`. */
+export const BLOCK_RUN = 32;
+
+/**
+ * The finished blocks in runs of `size`, for memoized rendering. A run that holds the same blocks
+ * as in `previous` is returned as that same array, so a view skips it by reference: a trace of
+ * thousands of blocks costs a comparison per run on each token instead of a component per block.
+ */
+export function blockRuns(stable: readonly string[], previous: readonly (readonly string[])[], size = BLOCK_RUN): (readonly string[])[] {
+  const runs: (readonly string[])[] = [];
+  for (let from = 0; from < stable.length; from += size) {
+    const to = Math.min(from + size, stable.length);
+    const prev = previous[runs.length];
+    const same = prev !== undefined && prev.length === to - from && prev.every((s, i) => s === stable[from + i]);
+    runs.push(same ? prev : stable.slice(from, to));
+  }
+  return runs;
+}
