@@ -271,6 +271,22 @@ describe('convert + onnxruntime-node vs reference', () => {
     console.log(`float16 KV cache: ${results.join('; ')}`);
   });
 
+  it('q4 with accuracy level 4 (int8 activations in MatMulNBits) stays close to the reference and says so in its manifest', async () => {
+    // Each row's activations are rounded to int8 per block of 32 before the 4-bit dot products:
+    // the same order of error as q8's int8 activations (bound 0.75 like q8's).
+    const ck = makeTinyQwen2(SHAPES.untiedGqa!);
+    const { dir, files } = await convertToFolder('q4-acc4', ck, { dtypes: ['q4'], q4Accuracy: 4 });
+    const manifest = JSON.parse(new TextDecoder().decode(files.get('conversion.json')));
+    expect(manifest.q4Accuracy).toBe(4);
+    const acc4 = await compareWithReference(dir, ck, 'q4', 'q4');
+    const plain = await compareWithReference((await convertToFolder('q4-acc0', ck, { dtypes: ['q4'] })).dir, ck, 'q4', 'q4');
+    console.log(`q4 accuracy level 4: ${acc4.toExponential(2)} (level 0: ${plain.toExponential(2)})`);
+    expect(acc4).toBeLessThan(0.75);
+    // The int8 rounding is there: the attribute reached the graph.
+    expect(acc4).toBeGreaterThan(10 * plain);
+    await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { q4Accuracy: 2 })).rejects.toThrow(/unsupported q4 accuracy level 2 \(supported: 0, 4\)/);
+  });
+
   /** Rows a and b (b left-padded to a's length) prefilled together, then one cached step each. */
   async function batchOfTwo(attention: AttentionKind, a: readonly number[], b: readonly number[]): Promise<number> {
     const ck = makeTinyQwen2(SHAPES.untiedGqa!);

@@ -115,6 +115,14 @@ export type KvCacheType = 'float32' | 'float16';
 export interface GraphOptions {
   readonly attention?: AttentionKind;
   readonly kvCache?: KvCacheType;
+  /**
+   * MatMulNBits `accuracy_level` of the 4-bit Linear layers (default unset = 0: float32 compute).
+   * 4 quantizes each row's activations to int8 per block and runs int8 dot products: on
+   * onnxruntime-node's CPU kernels (MLAS, AVX2/AVX-512 VNNI) ~3× faster for one row and far
+   * cheaper for several (tools/wasm-probe.ts --rows); ONNX Runtime's WASM build has no such
+   * kernels and is as slow either way.
+   */
+  readonly q4Accuracy?: 0 | 4;
 }
 
 export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: GraphOptions = {}): Qwen2Graph {
@@ -191,7 +199,8 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
       weights.push({ kind: 'q4', source, initB, initScales: `${source}_scales`, scaleDtype: wdt, N, K });
       declared.set(key, initB);
     }
-    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK }, { domain: 'com.microsoft' });
+    const accuracy: Record<string, number> = options.q4Accuracy ? { accuracy_level: options.q4Accuracy } : {};
+    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' });
     return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
   };
   const rmsNorm = (x: string, source: string) =>
