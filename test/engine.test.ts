@@ -323,9 +323,13 @@ describe('when rows batch', () => {
     expect(batchesRows('wasm', 'q4')).toBe(false);
     expect(batchesRows('cpu', 'q4', 'always')).toBe(true);
     expect(batchesRows('webgpu', 'fp32', 'never')).toBe(false);
+    expect(batchesRows('wasm', 'q8')).toBe(true);
     const q4 = await engine('scripted-never-close', 'q4');
     const req = { problem: PROBLEM, paperSuffix: true, lanes: [{ thinking: 8, solution: 20 }, { thinking: 16, solution: 20 }], sampling: GREEDY };
-    expect(await q4.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 3 });
+    // The plan says why the rows run one at a time although they would fit.
+    expect(await q4.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 3, sequentialBecause: expect.stringMatching(/4-bit\) weights on the CPU decode several rows slower/) });
+    const fp32 = await engine('scripted-never-close', 'fp32');
+    expect(await fp32.planRun(req)).toMatchObject({ maxRows: 3, rowsWanted: 3, sequentialBecause: null, limits: { maxCacheBytes: 4 * 2 ** 30 } });
     const { calls } = await run(q4, req.lanes);
     expect(calls.every((c) => c.length === 1)).toBe(true);
   });

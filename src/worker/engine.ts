@@ -7,7 +7,7 @@ import { AutoModelForCausalLM, AutoTokenizer, Tensor, env, type PreTrainedModel,
 import { DecodeError, decode, validateRequest, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult, type Row } from '../core/decode.ts';
 import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
-import { planRows, type CacheLayout, type MemoryLimits, type RowPlan } from '../core/row-memory.ts';
+import { planRows, rowsWanted, type CacheLayout, type MemoryLimits, type RunPlan } from '../core/row-memory.ts';
 import { recut } from '../core/recut.ts';
 import { halfToFloat32 } from './fp16.ts';
 import type { Device as BrowserDevice, Dtype, RunSpec } from './protocol.ts';
@@ -275,15 +275,19 @@ export interface LoadOptions {
 
 /**
  * 'auto': batched rows where a step of several rows costs little more than a step of one —
- * WebGPU, and float weights on the CPU (one GEMM reads each weight once for every row). Not 4-bit
- * weights on the CPU/WASM: ONNX Runtime's MatMulNBits decodes one row with a fused GEMV but
- * several by dequantizing to float first, so 2 rows cost 2.2–2.4× one row (measured with
+ * WebGPU, and float or int8 weights on the CPU/WASM (one GEMM reads each weight once for every
+ * row). Not 4-bit weights on the CPU/WASM: ONNX Runtime's MatMulNBits decodes one row with a fused
+ * GEMV but several by dequantizing to float first, so 2 rows cost 2.2–2.4× one row (measured with
  * tools/bench-sweep.ts on a mid-size q4 model, onnxruntime-node, 2 cores) and batching is slower.
+ * Null when the rows batch, else why they run one at a time (shown with the memory plan).
  */
-export function batchesRows(device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto'): boolean {
-  if (batching !== 'auto') return batching === 'always';
-  return device === 'webgpu' || !dtype.startsWith('q4');
+export function sequentialReason(device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto'): string | null {
+  if (batching === 'never') return 'batching is turned off';
+  if (batching === 'always' || device === 'webgpu' || !dtype.startsWith('q4')) return null;
+  return `${dtype} (4-bit) weights on the CPU decode several rows slower than one at a time (ONNX Runtime's MatMulNBits); q8 weights batch`;
 }
+
+export const batchesRows = (device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto'): boolean => sequentialReason(device, dtype, batching) === null;
 
 /** What the KV caches of one run may take when nothing else is known. */
 export const DEFAULT_CACHE_BYTES = { webgpu: 2 * 2 ** 30, wasm: 1 * 2 ** 30, cpu: 4 * 2 ** 30 } as const;
@@ -389,21 +393,25 @@ export class ElasticEngine {
   /**
    * How many rows per model call a run may take: all of them when their caches fit the device,
    * fewer down to the sequential order when not (or when the graph or the device gains nothing
-   * from batching: batchesRows); an error with the numbers when even that does not fit.
+   * from batching: sequentialReason); an error with the numbers when even that does not fit.
    */
-  async planRun(req: RunSpec, backend: TransformersBackend = this.backend()): Promise<RowPlan> {
+  async planRun(req: RunSpec, backend: TransformersBackend = this.backend()): Promise<RunPlan> {
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
     return this.planFor(promptIds.length, req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), backend);
   }
 
   /** planRun for a prompt already encoded and budgets already resolved (run() has both). */
-  private async planFor(promptLength: number, lanes: readonly { thinking: number; solution: number }[], backend: TransformersBackend): Promise<RowPlan> {
+  private async planFor(promptLength: number, lanes: readonly { thinking: number; solution: number }[], backend: TransformersBackend): Promise<RunPlan> {
     // The longest row: prompt, thinking, `</think>`, solution, and a masked hole per cut at most.
     const positions = promptLength + Math.max(...lanes.map((l) => l.thinking)) + 1 + Math.max(...lanes.map((l) => l.solution)) + lanes.length;
-    const plan = planRows(backend.layout, await deviceLimits(this.info.device, this.memory), lanes.length, positions);
+    const limits = await deviceLimits(this.info.device, this.memory);
+    const plan = planRows(backend.layout, limits, rowsWanted([lanes.length]), positions);
     if ('error' in plan) throw new DecodeError(plan.error);
-    const batch = backend.canBatch && batchesRows(this.info.device, this.info.dtype, this.batching);
-    return batch ? plan : { ...plan, maxRows: 1, peakBytes: plan.peakBytes / plan.maxRows };
+    const because = backend.canBatch
+      ? sequentialReason(this.info.device, this.info.dtype, this.batching)
+      : "this model's graph runs one row per call (it takes no attention mask and positions, or a fixed batch)";
+    if (because === null || plan.maxRows === 1) return { ...plan, limits, sequentialBecause: null };
+    return { ...plan, maxRows: 1, peakBytes: plan.peakBytes / plan.maxRows, limits, sequentialBecause: because };
   }
 
   async run(req: RunSpec, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {

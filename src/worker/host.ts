@@ -1,6 +1,7 @@
 // The worker's message handlers: one per request type, over an injectable engine loader so
 // they can be tested in Node without a model. The worker entry only routes messages here.
 import type { DecodeEvent, DecodeOptions, DecodeResult } from '../core/decode.ts';
+import type { RunPlan } from '../core/row-memory.ts';
 import {
   assertNever,
   type Device,
@@ -18,6 +19,8 @@ export interface HostEngine {
   /** Settles with a message if the GPU device behind this engine is lost (WebGPU only). */
   readonly lost?: Promise<string>;
   run(spec: RunSpec, opts: Omit<DecodeOptions, 'detokenize'>): Promise<DecodeResult>;
+  /** The memory plan of `spec` (rows, cache, limits, batched or not); rejects with the numbers when it cannot fit. */
+  plan(spec: RunSpec): Promise<RunPlan>;
   dispose(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ interface ActiveRun {
 
 export class WorkerHost {
   private engine: HostEngine | null = null;
+  private engineModel: string | null = null;
   private loading: Promise<void> | null = null;
   /** Loads accepted and not yet finished: no run may start while the engine can change. */
   private pendingLoads = 0;
@@ -77,6 +81,8 @@ export class WorkerHost {
         return this.onRun(msg.runId, msg.spec);
       case 'stop':
         return this.onStop(msg.runId);
+      case 'plan':
+        return this.onPlan(msg.planId, msg.spec);
       case 'clearCache':
         return this.onClearCache();
       case 'testFault':
@@ -128,9 +134,11 @@ export class WorkerHost {
         const fromCache = await this.deps.isCached(modelId).catch(() => false);
         const old = this.engine;
         this.engine = null;
+        this.engineModel = null;
         await old?.dispose();
         const engine = await this.deps.load({ modelId, device, dtype, progress });
         this.engine = engine;
+        this.engineModel = modelId;
         void engine.lost?.then((message) => {
           // Only the engine in use matters; the page recreates the worker on this message.
           if (this.engine === engine) this.deps.post({ type: 'deviceLost', message });
@@ -225,6 +233,20 @@ export class WorkerHost {
         return;
       default:
         assertNever(e);
+    }
+  }
+
+  private async onPlan(planId: string, spec: RunSpec): Promise<void> {
+    const engine = this.engine;
+    const modelId = this.engineModel;
+    if (!engine || this.pendingLoads > 0) {
+      this.deps.post({ type: 'planned', planId, modelId: null, plan: null, error: 'No model is loaded yet: the memory plan shows once one is.' });
+      return;
+    }
+    try {
+      this.deps.post({ type: 'planned', planId, modelId, plan: await engine.plan(spec), error: null });
+    } catch (e) {
+      this.deps.post({ type: 'planned', planId, modelId, plan: null, error: e instanceof Error ? e.message : String(e) });
     }
   }
 
