@@ -9,7 +9,7 @@ import { convertQwen2, verifyConversion, type ConvertOptions } from '../src/conv
 import { f16BitsToF32, roundToF16 } from '../src/convert/half.ts';
 import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.ts';
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
-import { ATTENTION_KINDS, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
 import { dequantizeQ4Rows, dequantizeQ8, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
@@ -332,6 +332,40 @@ describe('convert + onnxruntime-node vs reference', () => {
     await session.release();
     return err;
   }
+
+  it('q8: each row of a batch (left padding included) gets the logits it gets alone — activations are quantized per row', async () => {
+    const ck = makeTinyQwen2(SHAPES.untiedGqa!);
+    const { dir, files } = await convertToFolder('q8-rows', ck, { dtypes: ['q8'] });
+    expect(JSON.parse(new TextDecoder().decode(files.get('config.json')))[Q8_ROWS_KEY]).toBe('per-row');
+    const session = await ort.InferenceSession.create(join(dir, 'onnx', onnxFileName('q8')));
+    const c = ck.config;
+    const V = c.vocabSize;
+    const run = async (rows: readonly (readonly number[])[]) => {
+      const S = Math.max(...rows.map((r) => r.length));
+      const B = rows.length;
+      const empty = Object.fromEntries(
+        Array.from({ length: c.numLayers }, (_, i) => ['key', 'value'].map((k) => [`past_key_values.${i}.${k}`, new ort.Tensor('float32', new Float32Array(0), [B, c.numKvHeads, 0, c.headDim])])).flat(),
+      );
+      const out = await session.run({
+        input_ids: i64(rows.flatMap((r) => [...Array(S - r.length).fill(0), ...r]), [B, S]),
+        attention_mask: i64(rows.flatMap((r) => [...Array(S - r.length).fill(0), ...r.map(() => 1)]), [B, S]),
+        position_ids: i64(rows.flatMap((r) => [...Array(S - r.length).fill(1), ...r.map((_, i) => i)]), [B, S]),
+        num_logits_to_keep: i64([1], []),
+        ...empty,
+      });
+      const data = out.logits!.data as Float32Array;
+      return rows.map((_, b) => data.slice(b * V, (b + 1) * V));
+    };
+    const a = [9, 8, 7, 6, 5];
+    const b = [20, 21, 22];
+    const [both0, both1] = await run([a, b]);
+    const [alone0] = await run([a]);
+    const [alone1] = await run([b]);
+    const err = Math.max(maxAbsDiff([both0!], [alone0!]), maxAbsDiff([both1!], [alone1!]));
+    console.log(`q8 batch of 2 against each row alone: max |Δlogit| = ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
+    await session.release();
+  });
 
   for (const attention of ['plain', 'plain-kq'] as const) {
     it(`batch of 2 with left padding matches independent reference runs (${attention} attention)`, async () => {

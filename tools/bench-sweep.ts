@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertQwen2 } from '../src/convert/convert.ts';
 import { memorySource } from '../src/convert/io.ts';
-import { onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { Q8_ROWS_KEY, onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { makeTinyQwen2, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
 import { ElasticEngine } from '../src/worker/engine.ts';
 import type { Dtype } from '../src/worker/protocol.ts';
@@ -66,6 +66,9 @@ export const MID_QWEN2: TinyQwen2Spec = {
 export async function ensureMidModel(dir: string, tokenizerDir: string, dtypes: readonly Dtype[] = ['q4'], options: { q4Accuracy?: 0 | 4 } = {}): Promise<string> {
   const missing = [];
   for (const d of dtypes) if (!(await stat(join(dir, 'onnx', onnxFileName(d as GraphDtype))).catch(() => null))) missing.push(d);
+  // A q8 graph from before per-row activation quantization is converted again.
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  if (dtypes.includes('q8') && config[Q8_ROWS_KEY] !== 'per-row') missing.push('q8');
   if (missing.length === 0) return dir;
   const ck = makeTinyQwen2(MID_QWEN2);
   const files = new Map(ck.files);

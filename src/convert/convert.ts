@@ -24,7 +24,7 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { ATTENTION_KINDS, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
 import { kBlocks, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
@@ -329,6 +329,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
     const jsConfig = (rawConfig['transformers.js_config'] ?? {}) as Record<string, unknown>;
     const outConfig = {
       ...rawConfig,
+      ...(dtypes.includes('q8') ? { [Q8_ROWS_KEY]: 'per-row' } : {}),
       'transformers.js_config': {
         ...jsConfig,
         use_external_data_format: chunks,
