@@ -44,7 +44,7 @@ async function run(
   lanes: Budgets[],
   sampling: Sampling = GREEDY,
   onEvent?: (ev: DecodeEvent, abort: () => void) => void,
-  opts: { maxRows?: number } = {},
+  opts: { maxRows?: number; laneSeeds?: number[] } = {},
 ): Promise<Traced> {
   const feeds: number[][] = [];
   const calls: number[][][] = [];
@@ -57,10 +57,11 @@ async function run(
   };
   const events: DecodeEvent[] = [];
   const ctrl = new AbortController();
+  const { laneSeeds, ...decodeOpts } = opts;
   const result = await e.run(
-    { problem: PROBLEM, paperSuffix: true, lanes, sampling },
+    { problem: PROBLEM, paperSuffix: true, lanes, sampling, ...(laneSeeds ? { laneSeeds } : {}) },
     {
-      ...opts,
+      ...decodeOpts,
       signal: ctrl.signal,
       onEvent: (ev) => {
         events.push(ev);
@@ -294,6 +295,40 @@ describe('batched sweep: the trunk and every lane in its solution share each mod
       expect(batched.result.thinkingIds).toEqual(sequential.result.thinkingIds);
       expect(batched.result.lanes.map((l) => l.solutionIds)).toEqual(sequential.result.lanes.map((l) => l.solutionIds));
       expect(batched.result.stats.forwardCalls).toBeLessThan(sequential.result.stats.forwardCalls);
+    }
+  });
+
+  it('independent runs at different seeds decode together, one trace per seed, each lane equal to its single run', async () => {
+    const e = await engine('scripted-never-close');
+    const sampling = (seed: number): Sampling => ({ kind: 'sample', temperature: 1, topP: 1, topK: 0, seed });
+    const runs = [
+      { thinking: 12, solution: 30, seed: 3 },
+      { thinking: 20, solution: 30, seed: 4 },
+      { thinking: 12, solution: 30, seed: 5 },
+      { thinking: 20, solution: 30, seed: 3 },
+    ];
+    const laneSeeds = runs.map((r) => r.seed);
+    const budgets = runs.map(({ thinking, solution }) => ({ thinking, solution }));
+    const req = { problem: PROBLEM, paperSuffix: true, lanes: budgets, sampling: sampling(0), laneSeeds };
+    // Rows at once: seed 3's trunk and two lanes, one row each for seeds 4 and 5.
+    expect(await e.planRun(req)).toMatchObject({ rowsWanted: 5, maxRows: 5 });
+    for (const maxRows of [undefined, 1]) {
+      const { result, calls, events } = await run(e, budgets, sampling(0), undefined, { laneSeeds, ...(maxRows ? { maxRows } : {}) });
+      for (const [i, r] of runs.entries()) {
+        const single = await run(e, [{ thinking: r.thinking, solution: r.solution }], sampling(r.seed));
+        expect(result.lanes[i]!.thinkingText, `lane ${i}`).toBe(single.result.lanes[0]!.thinkingText);
+        expect(result.lanes[i]!.solutionIds, `lane ${i}`).toEqual(single.result.lanes[0]!.solutionIds);
+      }
+      // The seeds' traces differ; the prompt is read once.
+      expect(result.traces?.map((t) => t.seed)).toEqual([3, 4, 5]);
+      expect(result.lanes[0]!.thinkingText).not.toBe(result.lanes[2]!.thinkingText);
+      expect(calls.filter((c) => c.some((f) => f.length > 2))).toHaveLength(1);
+      if (maxRows === 1) expect(calls.every((c) => c.length === 1)).toBe(true);
+      else {
+        expect(Math.max(...calls.map((c) => c.length))).toBeGreaterThanOrEqual(3);
+        expect(result.stats.forwardCalls).toBeLessThan(result.stats.rows!);
+      }
+      expect(new Set(events.flatMap((ev) => (ev.type === 'token' && ev.lane === null ? [ev.trace ?? 0] : [])))).toEqual(new Set([0, 1, 2]));
     }
   });
 

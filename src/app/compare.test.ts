@@ -78,4 +78,19 @@ describe('sweep plan', () => {
     // Nothing to plan while the controls are incomplete.
     expect(memoryPlanRequest({ ...settings, problem: '' }, sweep, '/models/m')).toBeNull();
   });
+
+  it('independent lanes of one model at different seeds run as one batched run, one seed per lane', () => {
+    const sampled = { ...settings, greedy: false };
+    const lanes = [
+      { modelId: '/models/a', thinking: '10', solution: '20', seed: '1' },
+      { modelId: '/models/a', thinking: '30', solution: '40', seed: '2' },
+    ];
+    const req = memoryPlanRequest(sampled, { ...defaultCompareSettings, mode: 'independent', lanes }, '/models/a');
+    expect(req).toHaveProperty('spec.laneSeeds', [1, 2]);
+    expect(req).toHaveProperty('spec.sampling.seed', 1);
+    // One seed for all: a plain sweep-like run, no per-lane seeds.
+    const same = memoryPlanRequest(sampled, { ...defaultCompareSettings, mode: 'independent', lanes: lanes.map((l) => ({ ...l, seed: '1' })) }, '/models/a');
+    expect(same).toHaveProperty('spec');
+    expect(same).not.toHaveProperty('spec.laneSeeds');
+  });
 });

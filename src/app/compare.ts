@@ -87,16 +87,25 @@ export function planComparison(settings: SettingsState, cs: CompareSettings, loa
 
 /**
  * The one run a comparison makes when all its lanes decode together — a sweep, or independent
- * lanes of one model with the same sampling — and the model it runs on; null when the lanes run
- * one after another (different models or sampling).
+ * lanes of one model whose sampling differs at most in the seed (one trace per seed) — and the
+ * model it runs on; null when the lanes run one after another (different models or sampling).
  */
 export function batchedRun(plan: PlannedComparison, settings: Pick<SettingsState, 'problem' | 'paperSuffix'>): { modelId: string; spec: RunSpec } | null {
   const first = plan.lanes[0]!;
-  const together = plan.mode === 'sweep' || (plan.lanes.length > 1 && plan.lanes.every((l) => l.modelId === first.modelId && JSON.stringify(l.sampling) === JSON.stringify(first.sampling)));
+  const unseeded = (s: LaneSettings['sampling']) => JSON.stringify(s.kind === 'sample' ? { ...s, seed: 0 } : s);
+  const together =
+    plan.mode === 'sweep' || (plan.lanes.length > 1 && plan.lanes.every((l) => l.modelId === first.modelId && unseeded(l.sampling) === unseeded(first.sampling)));
   if (!together) return null;
+  const seeds = plan.lanes.map((l) => (l.sampling.kind === 'sample' ? l.sampling.seed : 0));
   return {
     modelId: first.modelId,
-    spec: { problem: settings.problem, paperSuffix: settings.paperSuffix, lanes: plan.lanes.map((l) => ({ thinking: l.thinking, solution: l.solution })), sampling: first.sampling },
+    spec: {
+      problem: settings.problem,
+      paperSuffix: settings.paperSuffix,
+      lanes: plan.lanes.map((l) => ({ thinking: l.thinking, solution: l.solution })),
+      sampling: first.sampling,
+      ...(first.sampling.kind === 'sample' && seeds.some((s) => s !== seeds[0]) ? { laneSeeds: seeds } : {}),
+    },
   };
 }
 
@@ -111,7 +120,7 @@ export function memoryPlanRequest(settings: SettingsState, cs: CompareSettings, 
   const run = batchedRun(plan, settings);
   if (!run) {
     const key = `separate:${plan.lanes.map((l) => l.modelId).join('|')}`;
-    return { key, note: 'The lanes run one after another (different models or sampling), one row per step; each lane loads its model first.' };
+    return { key, note: 'The lanes run one after another (different models or sampling settings), one row per step; each lane loads its model first.' };
   }
   const key = JSON.stringify([run.modelId, run.spec]);
   if (run.modelId !== loadedModel) return { key, note: `The memory plan shows once ${run.modelId} is loaded (the comparison loads it first).` };
@@ -258,8 +267,8 @@ export async function loadModelInTurn(modelId: string): Promise<string | null> {
 }
 
 async function runIndependent(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
-  // Lanes of one model with the same sampling (and seed) differ only in budgets: each equals the
-  // lane of a sweep, so they decode together in batched rows, one run for all.
+  // Lanes of one model with the same sampling differ only in budgets and seeds: each equals the
+  // lane of a sweep on its seed's trace, so they decode together in batched rows, one run for all.
   const together = batchedRun({ mode: 'independent', lanes }, settings);
   if (together) {
     if (!(await ensureModel(id, 0, together.modelId))) return 'stopped';

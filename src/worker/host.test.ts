@@ -132,6 +132,32 @@ describe('WorkerHost', () => {
     expect(posted.at(-1)).toEqual({ type: 'planned', planId: 'p2', modelId: 'm/m', plan: null, error: expect.stringMatching(/5 GB of KV cache/) });
   });
 
+  it('a run with a trace per seed streams each lane its own thinking until its cut', async () => {
+    const spec: RunSpec = { ...SPEC, lanes: [SPEC.lanes[0]!, SPEC.lanes[0]!, SPEC.lanes[0]!], sampling: { kind: 'sample', temperature: 1, topP: 1, topK: 0, seed: 1 }, laneSeeds: [1, 2, 1] };
+    const { host, posted } = setup({
+      context: 100,
+      plan: async () => PLAN,
+      async run(_s, o) {
+        const emit = o.onEvent!;
+        emit({ type: 'token', lane: null, phase: 'thinking', id: 1, text: 'a', trace: 0 });
+        emit({ type: 'token', lane: null, phase: 'thinking', id: 2, text: 'B', trace: 1 });
+        emit({ type: 'thinkingEnded', lane: 0, how: 'budget', tokens: 1, traceChars: 1, trace: 0 });
+        emit({ type: 'token', lane: null, phase: 'thinking', id: 3, text: 'c', trace: 0 });
+        return result(false);
+      },
+      dispose: async () => {},
+    });
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q8' });
+    await host.handle({ type: 'run', runId: 'r1', spec });
+    const batches = posted.flatMap((m) => (m.type === 'tokens' ? [m.batch] : []));
+    // Lanes 0 and 2 share seed 1's trace (the first); lane 1 has its own; lane 0 stops at its cut.
+    expect(batches.map((b) => [b.thinking, b.laneThinking])).toEqual([
+      ['a', { 0: 'a', 1: 'B', 2: 'a' }],
+      ['c', { 2: 'c' }],
+    ]);
+    expect(batches[0]!.laneThinkingTokens).toEqual({ 0: 1, 1: 1, 2: 1 });
+  });
+
   it('stop aborts the matching run only; the result says aborted', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -1,6 +1,6 @@
 // The worker's message handlers: one per request type, over an injectable engine loader so
 // they can be tested in Node without a model. The worker entry only routes messages here.
-import type { DecodeEvent, DecodeOptions, DecodeResult } from '../core/decode.ts';
+import { traceOfLanes, type DecodeEvent, type DecodeOptions, type DecodeResult } from '../core/decode.ts';
 import type { RunPlan } from '../core/row-memory.ts';
 import {
   assertNever,
@@ -173,7 +173,7 @@ export class WorkerHost {
     }
     const ctrl = new AbortController();
     this.run = { runId, ctrl };
-    const batcher = new TokenBatcher(runId, this.deps, this.deps.now());
+    const batcher = new TokenBatcher(runId, this.deps, this.deps.now(), traceOfLanes(spec));
     // Where each thinking token ends in the streamed trace, so the page can re-cut at a click.
     const thinkingEnds: number[] = [];
     let traceChars = 0;
@@ -182,7 +182,8 @@ export class WorkerHost {
         signal: ctrl.signal,
         now: this.deps.now,
         onEvent: (e) => {
-          if (e.type === 'token' && e.lane === null) thinkingEnds.push((traceChars += e.text.length));
+          // Re-cuts start from the first trace.
+          if (e.type === 'token' && e.lane === null && !e.trace) thinkingEnds.push((traceChars += e.text.length));
           this.onDecodeEvent(runId, e, batcher);
         },
       });
@@ -225,6 +226,7 @@ export class WorkerHost {
         return;
       case 'thinkingEnded':
         batcher.flush();
+        batcher.thinkingEnded(e.lane);
         this.deps.post({ type: 'thinkingEnded', runId, lane: e.lane, how: e.how, tokens: e.tokens, traceChars: e.traceChars });
         return;
       case 'solutionEnded':
@@ -271,8 +273,13 @@ class TokenBatcher {
   private thinkingTokens = 0;
   private solutions: Record<number, string> = {};
   private solutionTokens: Record<number, number> = {};
+  private laneThinking: Record<number, string> = {};
+  private laneThinkingTokens: Record<number, number> = {};
   private pending = false;
   private scheduled = false;
+  /** Runs with several traces: the lanes still thinking, to which each trace's text goes. */
+  private readonly thinkingLanes: Set<number>;
+  private readonly manyTraces: boolean;
 
   private firstTokenAt: number | null = null;
 
@@ -280,13 +287,31 @@ class TokenBatcher {
     private readonly runId: string,
     private readonly deps: HostDeps,
     private readonly startedAt: number,
-  ) {}
+    private readonly laneTrace: readonly number[] = [],
+  ) {
+    this.manyTraces = laneTrace.some((t) => t > 0);
+    this.thinkingLanes = new Set(laneTrace.keys());
+  }
+
+  thinkingEnded(lane: number): void {
+    this.thinkingLanes.delete(lane);
+  }
 
   add(e: Extract<DecodeEvent, { type: 'token' }>): void {
     this.firstTokenAt ??= this.deps.now();
     if (e.lane === null || e.phase === 'thinking') {
-      this.thinking += e.text;
-      this.thinkingTokens++;
+      const trace = e.trace ?? 0;
+      if (trace === 0) {
+        this.thinking += e.text;
+        this.thinkingTokens++;
+      }
+      if (this.manyTraces) {
+        for (const lane of this.thinkingLanes) {
+          if (this.laneTrace[lane] !== trace) continue;
+          this.laneThinking[lane] = (this.laneThinking[lane] ?? '') + e.text;
+          this.laneThinkingTokens[lane] = (this.laneThinkingTokens[lane] ?? 0) + 1;
+        }
+      }
     } else {
       this.solutions[e.lane] = (this.solutions[e.lane] ?? '') + e.text;
       this.solutionTokens[e.lane] = (this.solutionTokens[e.lane] ?? 0) + 1;
@@ -311,6 +336,7 @@ class TokenBatcher {
         thinkingTokens: this.thinkingTokens,
         solutions: this.solutions,
         solutionTokens: this.solutionTokens,
+        ...(this.manyTraces ? { laneThinking: this.laneThinking, laneThinkingTokens: this.laneThinkingTokens } : {}),
         ttftMs: this.firstTokenAt === null ? 0 : this.firstTokenAt - this.startedAt,
         decodeMs: this.firstTokenAt === null ? 0 : this.deps.now() - this.firstTokenAt,
       },
@@ -319,6 +345,8 @@ class TokenBatcher {
     this.thinkingTokens = 0;
     this.solutions = {};
     this.solutionTokens = {};
+    this.laneThinking = {};
+    this.laneThinkingTokens = {};
     this.pending = false;
   }
 }

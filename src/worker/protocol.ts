@@ -40,6 +40,12 @@ export interface RunSpec {
    * lane, with thinking = k. Omitted for an ordinary run.
    */
   readonly forcedThinking?: readonly number[];
+  /**
+   * Sampled runs: each lane's seed (else `sampling.seed` for all). Lanes of one seed share a
+   * thinking trace; each seed gets its own, all decoded in the same model calls (independent
+   * runs of one model at different seeds).
+   */
+  readonly laneSeeds?: readonly number[];
 }
 
 /** Tokens produced since the last batch, grouped by stream. */
@@ -50,6 +56,12 @@ export interface TokenBatch {
   /** Text appended to each lane's solution, by lane index. */
   readonly solutions: Readonly<Record<number, string>>;
   readonly solutionTokens: Readonly<Record<number, number>>;
+  /**
+   * Runs with several traces (laneSeeds): thinking text and tokens appended to each lane still
+   * thinking, by lane index (`thinking` then carries the first trace only).
+   */
+  readonly laneThinking?: Readonly<Record<number, string>>;
+  readonly laneThinkingTokens?: Readonly<Record<number, number>>;
   /** Time from the run's start to its first token, once there is one. */
   readonly ttftMs: number;
   /** Time from the first token to this batch. */
