@@ -168,7 +168,7 @@ function LaneInputs() {
         Add lane
       </button>
       <p className="muted">
-        Lanes of one model with the same sampling decode together; otherwise they run one after another, and a lane with another model loads
+        Lanes of one model with the same sampling settings decode together (one thinking trace per seed); otherwise they run one after another, and a lane with another model loads
         it first, replacing the one in memory — one model is held at a time, so two models that do not fit together still compare.
       </p>
     </div>
