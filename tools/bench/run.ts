@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page] [-- --port 4181] [-- --model <folder> --dtype q4]
-//               [-- --batch-dtypes q8,q4] [-- --no-browser]   (batch: the stand-in's dtypes on the CPU; skip the Chromium part)
+//               [-- --batch-dtypes q8,q4] [-- --no-browser] [-- --batch-pairs 1]   (batch: the stand-in's dtypes on the CPU; skip the Chromium part; pairs timed)
 //
 // E1 at full size, on this machine: writes the full-size stand-in (tools/standin, cached under
 // .cache/), converts it (Node, and through the Hub-like server), then measures decode cost against
@@ -49,6 +49,7 @@ function parse(argv: readonly string[]) {
     /** batch: the stand-in's dtypes to sweep on the CPU, and whether to run the Chromium part. */
     batchDtypes: (opt('--batch-dtypes') ?? 'q8,q4').split(',').filter(Boolean) as ('q8' | 'q4')[],
     batchBrowser: !argv.includes('--no-browser'),
+    batchPairs: Number(opt('--batch-pairs') ?? 1),
   };
 }
 
@@ -215,6 +216,8 @@ async function main() {
       runs: {},
     };
     const runs = out.runs as Record<string, unknown>;
+    // Runs of an earlier invocation stay unless measured again (e.g. --no-browser, then --batch-dtypes '').
+    Object.assign(runs, ((items.batch as { runs?: object } | undefined)?.runs ?? {}) as Record<string, unknown>);
     // Full-size stand-in on the CPU (onnxruntime-node): q8, then q4 (MatMulNBits: several rows cost more).
     for (const dtype of opts.batchDtypes) {
       if (!existsSync(join(converted, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model_q4.onnx'))) {
@@ -222,7 +225,7 @@ async function main() {
         continue;
       }
       log(`batch: full-size stand-in, ${dtype}, t = ${budgets.join('/')}, s = ${solution}`);
-      const r = await runSweepBench(converted, { dtype, budgets, solution, pairs: 1, log });
+      const r = await runSweepBench(converted, { dtype, budgets, solution, pairs: opts.batchPairs, log });
       const q8Rows = JSON.parse(await readFile(join(converted, 'config.json'), 'utf8'))[Q8_ROWS_KEY] === 'per-row';
       runs[`standin-cpu-${dtype}`] = {
         model: 'full-size stand-in',
@@ -236,7 +239,7 @@ async function main() {
     // Mid-size model in Chromium (onnxruntime-web WASM), q8.
     if (opts.batchBrowser) {
       const mid = await ensureMidModel(join(ROOT, '.cache', 'bench-sweep-mid'), converted, ['q8', 'q4', 'fp32']);
-      const r = await sweepInChromium(mid, { device: 'wasm', dtype: 'q8', budgets, solution, pairs: 1, port: opts.port, log });
+      const r = await sweepInChromium(mid, { device: 'wasm', dtype: 'q8', budgets, solution, pairs: opts.batchPairs, port: opts.port, log });
       runs['mid-chromium-wasm-q8'] = { model: 'mid-size random Qwen2 (tools/bench-sweep.ts MID_QWEN2)', runtime: 'headless Chromium, onnxruntime-web WASM', ...figures(r) };
       row('mid-size, Chromium WASM,', r);
       await record('batch', out);

@@ -18,9 +18,11 @@ window.__log = [];
 window.__sweep = async (model, device, dtype, opts) => {
   configureRuntime();
   env.useBrowserCache = false;
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = `${location.origin}/models/`;
+  // As the app loads same-origin models (src/worker/runtime.ts): a "remote" host that is this origin.
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+  env.remoteHost = `${location.origin}/models/`;
+  env.remotePathTemplate = '{model}/';
   const engine = await ElasticEngine.load(model, { device, dtype, batching: 'always' });
   try {
     return await measureSweep(engine, model, { ...opts, log: (l) => window.__log.push(l) });
