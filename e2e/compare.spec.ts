@@ -20,6 +20,10 @@ test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ
   await page.getByLabel('Budget sweep: one thinking trace cut at several budgets').check();
   await page.getByLabel('Thinking budgets (2–6, comma-separated)').fill('8, 16, 30');
   await page.getByLabel('Solution budget for every lane').fill('100');
+  // Before the run: the memory plan, rows × cache per row against the device's limit, batched or not.
+  await expect(page.getByTestId('memory-plan')).toHaveText(
+    /^Memory plan on \/models\/scripted-never-close: KV cache: 4 rows × [\d.]+ MB \(one row at [\d,]+ positions\) × 3 at the peak = [\d.]+ MB, of [\d.]+ MB this device allows\. Batched: all 4 rows/,
+  );
   await page.getByRole('button', { name: 'Run comparison' }).click();
   await expect(page.getByTestId('compare-status')).toHaveText('Comparison finished.', { timeout: 120_000 });
 
@@ -43,8 +47,9 @@ test('a 3-budget sweep: one trace, three cuts, three solutions, cost max(t) + Σ
   const mdText = await readFile((await md.path())!, 'utf8');
   for (const t of [8, 16, 30]) expect(mdText).toContain(`(thought: ${t} tokens)`);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
-  const record = JSON.parse(await readFile((await json.path())!, 'utf8')) as { lanes: unknown[]; mode: string };
+  const record = JSON.parse(await readFile((await json.path())!, 'utf8')) as { lanes: unknown[]; mode: string; sweep: { steps: number; rows: number } };
   expect(record.mode).toBe('sweep');
+  expect(record.sweep).toMatchObject({ steps: 49, rows: 87 });
   expect(record.lanes).toHaveLength(3);
 
   // The history survives a reload and reopens the comparison.

@@ -9,7 +9,7 @@ import { convertQwen2, verifyConversion, type ConvertOptions } from '../src/conv
 import { f16BitsToF32, roundToF16 } from '../src/convert/half.ts';
 import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.ts';
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
-import { ATTENTION_KINDS, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
 import { dequantizeQ4Rows, dequantizeQ8, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
@@ -271,6 +271,22 @@ describe('convert + onnxruntime-node vs reference', () => {
     console.log(`float16 KV cache: ${results.join('; ')}`);
   });
 
+  it('q4 with accuracy level 4 (int8 activations in MatMulNBits) stays close to the reference and says so in its manifest', async () => {
+    // Each row's activations are rounded to int8 per block of 32 before the 4-bit dot products:
+    // the same order of error as q8's int8 activations (bound 0.75 like q8's).
+    const ck = makeTinyQwen2(SHAPES.untiedGqa!);
+    const { dir, files } = await convertToFolder('q4-acc4', ck, { dtypes: ['q4'], q4Accuracy: 4 });
+    const manifest = JSON.parse(new TextDecoder().decode(files.get('conversion.json')));
+    expect(manifest.q4Accuracy).toBe(4);
+    const acc4 = await compareWithReference(dir, ck, 'q4', 'q4');
+    const plain = await compareWithReference((await convertToFolder('q4-acc0', ck, { dtypes: ['q4'] })).dir, ck, 'q4', 'q4');
+    console.log(`q4 accuracy level 4: ${acc4.toExponential(2)} (level 0: ${plain.toExponential(2)})`);
+    expect(acc4).toBeLessThan(0.75);
+    // The int8 rounding is there: the attribute reached the graph.
+    expect(acc4).toBeGreaterThan(10 * plain);
+    await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { q4Accuracy: 2 })).rejects.toThrow(/unsupported q4 accuracy level 2 \(supported: 0, 4\)/);
+  });
+
   /** Rows a and b (b left-padded to a's length) prefilled together, then one cached step each. */
   async function batchOfTwo(attention: AttentionKind, a: readonly number[], b: readonly number[]): Promise<number> {
     const ck = makeTinyQwen2(SHAPES.untiedGqa!);
@@ -316,6 +332,40 @@ describe('convert + onnxruntime-node vs reference', () => {
     await session.release();
     return err;
   }
+
+  it('q8: each row of a batch (left padding included) gets the logits it gets alone — activations are quantized per row', async () => {
+    const ck = makeTinyQwen2(SHAPES.untiedGqa!);
+    const { dir, files } = await convertToFolder('q8-rows', ck, { dtypes: ['q8'] });
+    expect(JSON.parse(new TextDecoder().decode(files.get('config.json')))[Q8_ROWS_KEY]).toBe('per-row');
+    const session = await ort.InferenceSession.create(join(dir, 'onnx', onnxFileName('q8')));
+    const c = ck.config;
+    const V = c.vocabSize;
+    const run = async (rows: readonly (readonly number[])[]) => {
+      const S = Math.max(...rows.map((r) => r.length));
+      const B = rows.length;
+      const empty = Object.fromEntries(
+        Array.from({ length: c.numLayers }, (_, i) => ['key', 'value'].map((k) => [`past_key_values.${i}.${k}`, new ort.Tensor('float32', new Float32Array(0), [B, c.numKvHeads, 0, c.headDim])])).flat(),
+      );
+      const out = await session.run({
+        input_ids: i64(rows.flatMap((r) => [...Array(S - r.length).fill(0), ...r]), [B, S]),
+        attention_mask: i64(rows.flatMap((r) => [...Array(S - r.length).fill(0), ...r.map(() => 1)]), [B, S]),
+        position_ids: i64(rows.flatMap((r) => [...Array(S - r.length).fill(1), ...r.map((_, i) => i)]), [B, S]),
+        num_logits_to_keep: i64([1], []),
+        ...empty,
+      });
+      const data = out.logits!.data as Float32Array;
+      return rows.map((_, b) => data.slice(b * V, (b + 1) * V));
+    };
+    const a = [9, 8, 7, 6, 5];
+    const b = [20, 21, 22];
+    const [both0, both1] = await run([a, b]);
+    const [alone0] = await run([a]);
+    const [alone1] = await run([b]);
+    const err = Math.max(maxAbsDiff([both0!], [alone0!]), maxAbsDiff([both1!], [alone1!]));
+    console.log(`q8 batch of 2 against each row alone: max |Δlogit| = ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
+    await session.release();
+  });
 
   for (const attention of ['plain', 'plain-kq'] as const) {
     it(`batch of 2 with left padding matches independent reference runs (${attention} attention)`, async () => {

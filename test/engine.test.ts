@@ -44,7 +44,7 @@ async function run(
   lanes: Budgets[],
   sampling: Sampling = GREEDY,
   onEvent?: (ev: DecodeEvent, abort: () => void) => void,
-  opts: { maxRows?: number } = {},
+  opts: { maxRows?: number; laneSeeds?: number[] } = {},
 ): Promise<Traced> {
   const feeds: number[][] = [];
   const calls: number[][][] = [];
@@ -57,10 +57,11 @@ async function run(
   };
   const events: DecodeEvent[] = [];
   const ctrl = new AbortController();
+  const { laneSeeds, ...decodeOpts } = opts;
   const result = await e.run(
-    { problem: PROBLEM, paperSuffix: true, lanes, sampling },
+    { problem: PROBLEM, paperSuffix: true, lanes, sampling, ...(laneSeeds ? { laneSeeds } : {}) },
     {
-      ...opts,
+      ...decodeOpts,
       signal: ctrl.signal,
       onEvent: (ev) => {
         events.push(ev);
@@ -297,6 +298,40 @@ describe('batched sweep: the trunk and every lane in its solution share each mod
     }
   });
 
+  it('independent runs at different seeds decode together, one trace per seed, each lane equal to its single run', async () => {
+    const e = await engine('scripted-never-close');
+    const sampling = (seed: number): Sampling => ({ kind: 'sample', temperature: 1, topP: 1, topK: 0, seed });
+    const runs = [
+      { thinking: 12, solution: 30, seed: 3 },
+      { thinking: 20, solution: 30, seed: 4 },
+      { thinking: 12, solution: 30, seed: 5 },
+      { thinking: 20, solution: 30, seed: 3 },
+    ];
+    const laneSeeds = runs.map((r) => r.seed);
+    const budgets = runs.map(({ thinking, solution }) => ({ thinking, solution }));
+    const req = { problem: PROBLEM, paperSuffix: true, lanes: budgets, sampling: sampling(0), laneSeeds };
+    // Rows at once: seed 3's trunk and two lanes, one row each for seeds 4 and 5.
+    expect(await e.planRun(req)).toMatchObject({ rowsWanted: 5, maxRows: 5 });
+    for (const maxRows of [undefined, 1]) {
+      const { result, calls, events } = await run(e, budgets, sampling(0), undefined, { laneSeeds, ...(maxRows ? { maxRows } : {}) });
+      for (const [i, r] of runs.entries()) {
+        const single = await run(e, [{ thinking: r.thinking, solution: r.solution }], sampling(r.seed));
+        expect(result.lanes[i]!.thinkingText, `lane ${i}`).toBe(single.result.lanes[0]!.thinkingText);
+        expect(result.lanes[i]!.solutionIds, `lane ${i}`).toEqual(single.result.lanes[0]!.solutionIds);
+      }
+      // The seeds' traces differ; the prompt is read once.
+      expect(result.traces?.map((t) => t.seed)).toEqual([3, 4, 5]);
+      expect(result.lanes[0]!.thinkingText).not.toBe(result.lanes[2]!.thinkingText);
+      expect(calls.filter((c) => c.some((f) => f.length > 2))).toHaveLength(1);
+      if (maxRows === 1) expect(calls.every((c) => c.length === 1)).toBe(true);
+      else {
+        expect(Math.max(...calls.map((c) => c.length))).toBeGreaterThanOrEqual(3);
+        expect(result.stats.forwardCalls).toBeLessThan(result.stats.rows!);
+      }
+      expect(new Set(events.flatMap((ev) => (ev.type === 'token' && ev.lane === null ? [ev.trace ?? 0] : [])))).toEqual(new Set([0, 1, 2]));
+    }
+  });
+
   it('falls back to the sequential order when the caches of every row would not fit, and refuses with the numbers what never fits', async () => {
     const small = await ElasticEngine.load('scripted-never-close', { device: 'cpu', dtype: 'fp32', memory: { maxCacheBytes: 400_000 } });
     const tiny = await ElasticEngine.load('scripted-never-close', { device: 'cpu', dtype: 'fp32', memory: { maxCacheBytes: 100_000 } });
@@ -323,9 +358,13 @@ describe('when rows batch', () => {
     expect(batchesRows('wasm', 'q4')).toBe(false);
     expect(batchesRows('cpu', 'q4', 'always')).toBe(true);
     expect(batchesRows('webgpu', 'fp32', 'never')).toBe(false);
+    expect(batchesRows('wasm', 'q8')).toBe(true);
     const q4 = await engine('scripted-never-close', 'q4');
     const req = { problem: PROBLEM, paperSuffix: true, lanes: [{ thinking: 8, solution: 20 }, { thinking: 16, solution: 20 }], sampling: GREEDY };
-    expect(await q4.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 3 });
+    // The plan says why the rows run one at a time although they would fit.
+    expect(await q4.planRun(req)).toMatchObject({ maxRows: 1, rowsWanted: 3, sequentialBecause: expect.stringMatching(/4-bit\) weights on the CPU decode several rows slower/) });
+    const fp32 = await engine('scripted-never-close', 'fp32');
+    expect(await fp32.planRun(req)).toMatchObject({ maxRows: 3, rowsWanted: 3, sequentialBecause: null, limits: { maxCacheBytes: 4 * 2 ** 30 } });
     const { calls } = await run(q4, req.lanes);
     expect(calls.every((c) => c.length === 1)).toBe(true);
   });

@@ -1,4 +1,5 @@
-// Run: npx tsx tools/bench-sweep.ts [--model DIR] [--tokenizer DIR] [--dtype q4|fp32] [--budgets 64,128,256,384] [--solution 128] [--pairs 2]
+// Run: npx tsx tools/bench-sweep.ts [--model DIR] [--tokenizer DIR] [--dtype q4|q8|fp32] [--budgets 64,128,256,384] [--solution 128] [--pairs 2]
+//      [--convert q4,q8,fp32] [--q4-accuracy 4] [--convert-only]
 //
 // A budget sweep decoded in batched rows (the trunk and every lane in its solution in one model
 // call) against the same sweep in today's sequential order (one row per call), side by side in
@@ -18,112 +19,27 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertQwen2 } from '../src/convert/convert.ts';
 import { memorySource } from '../src/convert/io.ts';
+import { Q8_ROWS_KEY, onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { makeTinyQwen2, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
-import type { DecodeResult } from '../src/core/decode.ts';
-import { describePlan } from '../src/core/row-memory.ts';
-import type { Sampling } from '../src/core/sampler.ts';
 import { ElasticEngine } from '../src/worker/engine.ts';
 import type { Dtype } from '../src/worker/protocol.ts';
 import { nodeWriter } from './convert.ts';
+import { measureSweep, type SweepBenchOptions, type SweepBenchResult, type SweepFigures } from './sweep-measure.ts';
 
-export interface SweepBenchOptions {
-  /** Thinking budgets (the paper's grid is 512, 1K, 2K, 3K). */
-  readonly budgets?: readonly number[];
-  /** Solution budget of every lane (the paper's is 1K). */
-  readonly solution?: number;
-  readonly dtype?: Dtype;
-  /** Sequential/batched pairs to time. */
-  readonly pairs?: number;
-  readonly problem?: string;
-  readonly sampling?: Sampling;
-  readonly log?: (line: string) => void;
-}
+export type { SweepBenchResult } from './sweep-measure.ts';
 
-export interface SweepFigures {
-  readonly wallMs: number;
-  readonly steps: number;
-  readonly rows: number;
-  readonly decodedTokens: number;
-}
-
-export interface SweepBenchResult {
-  readonly model: string;
-  readonly budgets: readonly number[];
-  readonly solution: number;
-  readonly plan: string;
-  /** Median over the pairs. */
-  readonly sequential: SweepFigures;
-  readonly batched: SweepFigures;
-  /** Batched wall time over sequential, per pair, and their median (goal ≤ 0.65). */
-  readonly wallRatios: readonly number[];
-  readonly wallRatio: number;
-  readonly stepRatio: number;
-  /** Lanes whose ids were the same in both orders (float rounding may flip a near tie on real weights). */
-  readonly lanesIdentical: number;
-}
-
-const PAPER_SAMPLING: Sampling = { kind: 'sample', temperature: 0.6, topP: 0.95, topK: 0, seed: 1 };
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const figures = (r: DecodeResult): SweepFigures => ({
-  wallMs: r.stats.wallMs ?? 0,
-  steps: r.stats.forwardCalls,
-  rows: r.stats.rows ?? r.stats.forwardCalls,
-  decodedTokens: r.stats.decodedTokens,
-});
-const medianFigures = (runs: readonly SweepFigures[]): SweepFigures => ({
-  wallMs: median(runs.map((r) => r.wallMs)),
-  steps: runs[0]!.steps,
-  rows: runs[0]!.rows,
-  decodedTokens: runs[0]!.decodedTokens,
-});
-
-export async function runSweepBench(modelDir: string, opts: SweepBenchOptions = {}): Promise<SweepBenchResult> {
-  const budgets = opts.budgets ?? [64, 128, 256, 384];
-  const solution = opts.solution ?? 128;
-  const log = opts.log ?? (() => {});
+export async function runSweepBench(modelDir: string, opts: SweepBenchOptions & { readonly dtype?: Dtype } = {}): Promise<SweepBenchResult> {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = `${dirname(resolve(modelDir))}/`;
   // Batched whatever the engine would choose by default: the bench measures what batching gives.
   const engine = await ElasticEngine.load(basename(resolve(modelDir)), { device: 'cpu', dtype: opts.dtype ?? 'q4', batching: 'always' });
   try {
-    const req = {
-      problem: opts.problem ?? 'Find the sum of all positive integers $n$ such that $n^2 - 19n + 99$ is a perfect square.',
-      paperSuffix: true,
-      lanes: budgets.map((t) => ({ thinking: t, solution })),
-      sampling: opts.sampling ?? PAPER_SAMPLING,
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
     };
-    const plan = await engine.planRun(req);
-    log(describePlan(plan));
-    // Warm-up: session allocations and kernels, outside the timing.
-    await engine.run({ ...req, lanes: [{ thinking: 4, solution: 4 }] });
-    const seq: SweepFigures[] = [];
-    const bat: SweepFigures[] = [];
-    const ratios: number[] = [];
-    let lanesIdentical = budgets.length;
-    for (let p = 0; p < (opts.pairs ?? 2); p++) {
-      const s = await engine.run(req, { maxRows: 1 });
-      const b = await engine.run(req);
-      seq.push(figures(s));
-      bat.push(figures(b));
-      ratios.push(b.stats.wallMs! / s.stats.wallMs!);
-      lanesIdentical = Math.min(lanesIdentical, b.lanes.filter((l, i) => l.solutionIds.join() === s.lanes[i]!.solutionIds.join()).length);
-      log(`pair ${p + 1}: sequential ${(s.stats.wallMs! / 1000).toFixed(1)} s in ${s.stats.forwardCalls} steps; batched ${(b.stats.wallMs! / 1000).toFixed(1)} s in ${b.stats.forwardCalls} steps (${ratios.at(-1)!.toFixed(2)}×)`);
-    }
-    const sequential = medianFigures(seq);
-    const batched = medianFigures(bat);
-    return {
-      model: modelDir,
-      budgets,
-      solution,
-      plan: describePlan(plan),
-      sequential,
-      batched,
-      wallRatios: ratios,
-      wallRatio: median(ratios),
-      stepRatio: batched.steps / sequential.steps,
-      lanesIdentical,
-    };
+    return await measureSweep(engine, modelDir, { cpuMs, ...opts });
   } finally {
     await engine.dispose();
   }
@@ -143,16 +59,25 @@ export const MID_QWEN2: TinyQwen2Spec = {
   seed: 9,
 };
 
-/** Writes and converts the mid-size model once (kept under .cache/). */
-export async function ensureMidModel(dir: string, tokenizerDir: string): Promise<string> {
-  if (await stat(join(dir, 'onnx', 'model_q4.onnx')).catch(() => null)) return dir;
+/**
+ * Writes and converts the mid-size model once per dtype (kept under .cache/): the checkpoint is
+ * random but seeded, so conversions made at different times are of the same weights.
+ */
+export async function ensureMidModel(dir: string, tokenizerDir: string, dtypes: readonly Dtype[] = ['q4'], options: { q4Accuracy?: 0 | 4 } = {}): Promise<string> {
+  const missing = [];
+  for (const d of dtypes) if (!(await stat(join(dir, 'onnx', onnxFileName(d as GraphDtype))).catch(() => null))) missing.push(d);
+  // A q8 graph from before per-row activation quantization is converted again.
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  if (dtypes.includes('q8') && config[Q8_ROWS_KEY] !== 'per-row') missing.push('q8');
+  if (missing.length === 0) return dir;
   const ck = makeTinyQwen2(MID_QWEN2);
   const files = new Map(ck.files);
   // The R1-Distill ids: BOS 151646, EOS 151643, a context long enough for the paper's grid.
   files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...ck.rawConfig, bos_token_id: 151646, eos_token_id: 151643, max_position_embeddings: 131072 })));
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) files.set(f, new Uint8Array(await readFile(join(tokenizerDir, f))));
+  // Every dtype at once: config.json lists the external data of each, and is rewritten by each conversion.
   await mkdir(dir, { recursive: true });
-  await convertQwen2(memorySource(files), nodeWriter(dir), { dtypes: ['q4'] });
+  await convertQwen2(memorySource(files), nodeWriter(dir), { dtypes: [...new Set([...dtypes])], ...options });
   return dir;
 }
 
@@ -167,8 +92,11 @@ async function main(argv: readonly string[]) {
     const tokenizer = arg(argv, '--tokenizer');
     if (!tokenizer) throw new Error('Give --model DIR (a converted model), or --tokenizer DIR (the R1-Distill tokenizer) to build the mid-size random model.');
     console.log('Writing and converting the mid-size random Qwen2 (once) …');
-    model = await ensureMidModel(resolve('.cache/bench-sweep-mid'), tokenizer);
+    const dtypes = (arg(argv, '--convert') ?? arg(argv, '--dtype') ?? 'q4').split(',') as Dtype[];
+    const acc = arg(argv, '--q4-accuracy') === '4';
+    model = await ensureMidModel(resolve(acc ? '.cache/bench-sweep-mid-acc4' : '.cache/bench-sweep-mid'), tokenizer, dtypes, acc ? { q4Accuracy: 4 } : {});
   }
+  if (argv.includes('--convert-only')) return;
   const budgets = arg(argv, '--budgets')?.split(',').map(Number);
   const solution = arg(argv, '--solution');
   const pairs = arg(argv, '--pairs');
@@ -184,7 +112,7 @@ async function main(argv: readonly string[]) {
   console.log(`\nSweep t = ${r.budgets.join(', ')}, s = ${r.solution} on ${r.model}`);
   console.log(row('sequential', r.sequential));
   console.log(row('batched', r.batched));
-  console.log(`wall-time ratio batched/sequential ${r.wallRatio.toFixed(2)}× (pairs: ${r.wallRatios.map((x) => x.toFixed(2)).join(', ')}; goal ≤ 0.65×); steps ${r.stepRatio.toFixed(2)}×; lanes with identical ids ${r.lanesIdentical}/${r.budgets.length}`);
+  console.log(`wall-time ratio batched/sequential ${r.wallRatio.toFixed(2)}× (CPU time ${r.cpuRatio?.toFixed(2)}×) (pairs: ${r.wallRatios.map((x) => x.toFixed(2)).join(', ')}; goal ≤ 0.65×); steps ${r.stepRatio.toFixed(2)}×; lanes with identical ids ${r.lanesIdentical}/${r.budgets.length}`);
   console.log(JSON.stringify(r));
 }
 

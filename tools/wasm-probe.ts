@@ -2,9 +2,12 @@
 // format the converter could write, run by onnxruntime-web's WASM backend (in Node) and by
 // onnxruntime-node at the same thread count, side by side in one run.
 //
-//   npx tsx tools/wasm-probe.ts [--threads 1,2] [--reps 15] [--shapes 8960x1536,1536x8960]
-//   npx tsx tools/wasm-probe.ts --model <converted folder> [--dtypes q4,q8] [--positions 128]
-//     (whole decode steps of a converted model, one token on a random past of P positions)
+//   npx tsx tools/wasm-probe.ts [--threads 1,2] [--reps 15] [--shapes 8960x1536,1536x8960] [--rows 1,2,5]
+//   npx tsx tools/wasm-probe.ts --model <converted folder> [--dtypes q4,q8] [--positions 128] [--rows 1,2,5]
+//     (whole decode steps of a converted model, one token per row on a random past of P positions)
+//
+// --rows: rows per call (M; a batched sweep's trunk and lanes). Each row count is printed with its
+// time over the 1-row time of the same format: what a step of several rows costs against one.
 //
 // Formats: fp32 MatMul; q4 MatMulNBits (block 32, accuracy_level 0 and 4); q8 MatMulNBits (bits 8);
 // int8 DynamicQuantizeLinear + MatMulInteger (per-output-channel symmetric int8 scales) — the
@@ -23,6 +26,7 @@ const THREADS = opt('threads', '1,2').split(',').map(Number);
 const REPS = Number(opt('reps', '15'));
 const SHAPES = opt('shapes', '8960x1536,1536x8960').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const FORMATS = opt('formats', 'fp32,q4,q4-acc4,q8nbits,int8,int8-nk').split(',');
+const ROWS = opt('rows', '1').split(',').map(Number);
 
 function weights(N: number, K: number) {
   const w = new Float32Array(N * K);
@@ -36,7 +40,7 @@ function weights(N: number, K: number) {
 
 function model(format: string, N: number, K: number, w: Float32Array): Uint8Array {
   const g = new GraphBuilder('probe');
-  const x = g.input('x', DType.float32, [1, K]);
+  const x = g.input('x', DType.float32, ['rows', K]);
   let y: string;
   if (format === 'fp32') {
     const wt = new Float32Array(K * N);
@@ -70,36 +74,42 @@ function model(format: string, N: number, K: number, w: Float32Array): Uint8Arra
     y = g.op('Transpose', [yT], { perm: [1, 0] });
   } else throw new Error(`unknown format ${format}`);
   g.nodeWithOutputs('Identity', [y], ['y']);
-  g.output('y', DType.float32, [1, N]);
+  g.output('y', DType.float32, ['rows', N]);
   return g.toBytes(17);
 }
 
 
 type AnySession = { run(feeds: Record<string, unknown>): Promise<unknown>; release(): Promise<void> };
+type Timing = { wall: number; cpu: number };
 
 /**
- * Minimum wall and process-CPU milliseconds of a run. Under load noise only adds wall time; with
- * one thread the CPU time is the run's own work (with more threads it sums them, so compare
- * speeds at 2+ threads by wall time only).
+ * Minimum wall and process-CPU milliseconds of a run, for each of several inputs, the inputs
+ * taken in turn within each repetition (so that load changes fall on all of them alike). Under
+ * load noise only adds wall time; with one thread the CPU time is the run's own work (with more
+ * threads it sums them, so compare speeds at 2+ threads by wall time only).
  */
-async function time(session: AnySession, feeds: Record<string, unknown>): Promise<{ wall: number; cpu: number }> {
-  let wall = Infinity;
-  let cpu = Infinity;
+async function timeEach(session: AnySession, feedsList: readonly Record<string, unknown>[]): Promise<Timing[]> {
+  const best = feedsList.map(() => ({ wall: Infinity, cpu: Infinity }));
   for (let r = 0; r < REPS + 3; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await session.run(feeds);
-    const c = process.cpuUsage(c0);
-    if (r < 3) continue;
-    wall = Math.min(wall, performance.now() - t0);
-    cpu = Math.min(cpu, (c.user + c.system) / 1000);
+    for (const [i, feeds] of feedsList.entries()) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await session.run(feeds);
+      const c = process.cpuUsage(c0);
+      if (r < 3) continue;
+      best[i]!.wall = Math.min(best[i]!.wall, performance.now() - t0);
+      best[i]!.cpu = Math.min(best[i]!.cpu, (c.user + c.system) / 1000);
+    }
   }
-  return { wall, cpu };
+  return best;
 }
 
 const fmt = (n: { wall: number; cpu: number }, w: { wall: number; cpu: number }) =>
   `${n.wall.toFixed(2)}\t${w.wall.toFixed(2)}\t${(w.wall / n.wall).toFixed(1)}\t${n.cpu.toFixed(2)}\t${w.cpu.toFixed(2)}\t${(w.cpu / n.cpu).toFixed(1)}`;
 const HEAD = 'node wall\twasm wall\tratio\tnode cpu\twasm cpu\tratio';
+const ROWS_HEAD = 'node wall / 1 row\twasm wall / 1 row';
+/** A call of several rows against the call of the first row count (ratios of wall times). */
+const perRows = (node1: Timing, node: Timing, wasm1: Timing, wasm: Timing) => `${(node.wall / node1.wall).toFixed(2)}\t${(wasm.wall / wasm1.wall).toFixed(2)}`;
 
 async function modelMain(dir: string) {
   const { readFile, readdir } = await import('node:fs/promises');
@@ -109,42 +119,48 @@ async function modelMain(dir: string) {
   const L = config.num_hidden_layers!;
   const KVH = config.num_key_value_heads!;
   const D = config.head_dim ?? config.hidden_size! / config.num_attention_heads!;
-  const rows: string[] = [`dtype\tP\tthreads\t${HEAD}`];
-  for (const dtype of opt('dtypes', 'q4,q8').split(',') as ('q4' | 'q8')[]) {
+  const rows: string[] = [`dtype\tP\tthreads\trows\t${HEAD}\t${ROWS_HEAD}`];
+  for (const dtype of opt('dtypes', 'q4,q8').split(',') as ('q4' | 'q8' | 'fp32')[]) {
     const file = onnxFileName(dtype);
     const bytes = await readFile(join(dir, 'onnx', file));
     const externalData = await Promise.all(
       (await readdir(join(dir, 'onnx'))).filter((f) => f.startsWith(`${file}_data`)).map(async (f) => ({ path: f, data: new Uint8Array(await readFile(join(dir, 'onnx', f))) })),
     );
     for (const P of opt('positions', '128').split(',').map(Number)) {
-      const feeds = <T>(Tensor: new (t: 'int64' | 'float32', d: BigInt64Array | Float32Array, dims: number[]) => T) => {
+      const feeds = <T>(Tensor: new (t: 'int64' | 'float32', d: BigInt64Array | Float32Array, dims: number[]) => T, M: number) => {
         const f: Record<string, T> = {
-          input_ids: new Tensor('int64', BigInt64Array.from([42n]), [1, 1]),
-          attention_mask: new Tensor('int64', new BigInt64Array(P + 1).fill(1n), [1, P + 1]),
-          position_ids: new Tensor('int64', BigInt64Array.from([BigInt(P)]), [1, 1]),
+          input_ids: new Tensor('int64', new BigInt64Array(M).fill(42n), [M, 1]),
+          attention_mask: new Tensor('int64', new BigInt64Array(M * (P + 1)).fill(1n), [M, P + 1]),
+          position_ids: new Tensor('int64', new BigInt64Array(M).fill(BigInt(P)), [M, 1]),
           num_logits_to_keep: new Tensor('int64', BigInt64Array.from([1n]), []),
         };
         const kvHalf = (config['transformers.js_config'] as unknown as { kv_cache_dtype?: Record<string, string> })?.kv_cache_dtype?.[dtype] === 'float16';
+        const n = M * KVH * P * D;
         for (let i = 0; i < L; i++) {
           for (const k of ['key', 'value']) {
             f[`past_key_values.${i}.${k}`] = kvHalf
-              ? new Tensor('float16' as 'float32', new Uint16Array(KVH * P * D).fill(0x2000) as unknown as Float32Array, [1, KVH, P, D])
-              : new Tensor('float32', new Float32Array(KVH * P * D).fill(0.01), [1, KVH, P, D]);
+              ? new Tensor('float16' as 'float32', new Uint16Array(n).fill(0x2000) as unknown as Float32Array, [M, KVH, P, D])
+              : new Tensor('float32', new Float32Array(n).fill(0.01), [M, KVH, P, D]);
           }
         }
         return f;
       };
       for (const threads of THREADS) {
         const sNode = await ortNode.InferenceSession.create(join(dir, 'onnx', file), { intraOpNumThreads: threads, interOpNumThreads: 1 });
-        const nodeMs = await time(sNode as unknown as AnySession, feeds(ortNode.Tensor));
+        const nodeMs = await timeEach(sNode as unknown as AnySession, ROWS.map((M) => feeds(ortNode.Tensor, M)));
         await sNode.release();
-        ortWeb.env.wasm.numThreads = threads;
-        const sWeb = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], externalData });
-        const wasmMs = await time(sWeb as unknown as AnySession, feeds(ortWeb.Tensor));
-        await sWeb.release();
-        const row = `${dtype}\t${P}\t${threads}\t${fmt(nodeMs, wasmMs)}`;
-        console.error(row);
-        rows.push(row);
+        let wasmMs = ROWS.map(() => ({ wall: Number.NaN, cpu: Number.NaN }));
+        if (!args.includes('--node-only')) {
+          ortWeb.env.wasm.numThreads = threads;
+          const sWeb = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], externalData });
+          wasmMs = await timeEach(sWeb as unknown as AnySession, ROWS.map((M) => feeds(ortWeb.Tensor, M)));
+          await sWeb.release();
+        }
+        for (const [j, M] of ROWS.entries()) {
+          const row = `${dtype}\t${P}\t${threads}\t${M}\t${fmt(nodeMs[j]!, wasmMs[j]!)}\t${perRows(nodeMs[0]!, nodeMs[j]!, wasmMs[0]!, wasmMs[j]!)}`;
+          console.error(row);
+          rows.push(row);
+        }
       }
     }
   }
@@ -153,28 +169,32 @@ async function modelMain(dir: string) {
 
 async function main() {
   ortWeb.env.wasm.numThreads = Math.max(...THREADS);
-  const rows: string[] = [`shape\tformat\tthreads\t${HEAD}`];
+  const rows: string[] = [`shape\tformat\tthreads\trows\t${HEAD}\t${ROWS_HEAD}`];
   for (const [N, K] of SHAPES) {
     const w = weights(N, K);
     for (const format of FORMATS) {
       const bytes = model(format, N, K, w);
       for (const threads of THREADS) {
-        const xData = Float32Array.from({ length: K }, (_, i) => Math.sin(i));
         const sNode = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1 });
         ortWeb.env.wasm.numThreads = threads;
-        let wasmMs = { wall: NaN, cpu: NaN };
+        let sWeb: AnySession | null = null;
         try {
-          const sWeb = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], intraOpNumThreads: threads });
-          wasmMs = await time(sWeb as unknown as AnySession, { x: new ortWeb.Tensor('float32', xData, [1, K]) });
-          await sWeb.release();
+          sWeb = (await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], intraOpNumThreads: threads })) as unknown as AnySession;
         } catch (e) {
           console.error(`wasm ${format}: ${(e as Error).message.slice(0, 200)}`);
         }
-        const nodeMs = await time(sNode as unknown as AnySession, { x: new ortNode.Tensor('float32', xData, [1, K]) });
+        const feeds = <T>(Tensor: new (t: 'float32', d: Float32Array, dims: number[]) => T) =>
+          ROWS.map((M) => ({ x: new Tensor('float32', Float32Array.from({ length: M * K }, (_, i) => Math.sin(i)), [M, K]) }));
+        const nan = { wall: Number.NaN, cpu: Number.NaN };
+        const wasmMs = sWeb ? await timeEach(sWeb, feeds(ortWeb.Tensor)) : ROWS.map(() => nan);
+        const nodeMs = await timeEach(sNode as unknown as AnySession, feeds(ortNode.Tensor));
+        for (const [j, M] of ROWS.entries()) {
+          const row = `${N}x${K}\t${format}\t${threads}\t${M}\t${fmt(nodeMs[j]!, wasmMs[j]!)}\t${perRows(nodeMs[0]!, nodeMs[j]!, wasmMs[0]!, wasmMs[j]!)}`;
+          console.error(row);
+          rows.push(row);
+        }
+        await sWeb?.release();
         await sNode.release();
-        const row = `${N}x${K}\t${format}\t${threads}\t${fmt(nodeMs, wasmMs)}`;
-        console.error(row);
-        rows.push(row);
       }
     }
   }

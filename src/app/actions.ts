@@ -116,6 +116,11 @@ export function declineDownload(): void {
  * Sends a run; the caller has validated it. Returns the run id. Without a model (the worker was
  * lost between two runs of a job) the run fails at once, with the reason, so no one waits on it.
  */
+/** Asks the worker for the memory plan of `spec` on the loaded model (answered by `planned`). */
+export function sendPlanRequest(planId: string, spec: RunSpec): void {
+  workerClient().send({ type: 'plan', planId, spec });
+}
+
 export function startRun(spec: RunSpec): string {
   const runId = `run-${Date.now()}-${++runCounter}`;
   runRequested(runId, spec);

@@ -13,6 +13,7 @@ import {
   comparisonStopRequested,
   laneFinished,
   laneStarted,
+  memoryPlanned,
   modelLoadEnded,
   modelLoadStarted,
   sweepFinished,
@@ -24,7 +25,8 @@ import { laneOutcome, laneOutcomes } from '../state/lane-outcome.ts';
 import { modelStore } from '../state/model-store.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { parseBudget, parseSampling, settingsStore, type SettingsState } from '../state/settings-store.ts';
-import { loadModel, startRun } from './actions.ts';
+import type { RunSpec } from '../worker/protocol.ts';
+import { loadModel, sendPlanRequest, startRun } from './actions.ts';
 import { activity, busyReason, jobStarted, stopEverything } from './busy.ts';
 import { referenceFor } from './examples.ts';
 import { comparisonRunIds } from './history-actions.ts';
@@ -81,6 +83,78 @@ export function planComparison(settings: SettingsState, cs: CompareSettings, loa
     lanes.push({ modelId: l.modelId.trim(), thinking: t.value, solution: s.value, sampling: laneSampling });
   }
   return { mode: 'independent', lanes };
+}
+
+/**
+ * The one run a comparison makes when all its lanes decode together — a sweep, or independent
+ * lanes of one model whose sampling differs at most in the seed (one trace per seed) — and the
+ * model it runs on; null when the lanes run one after another (different models or sampling).
+ */
+export function batchedRun(plan: PlannedComparison, settings: Pick<SettingsState, 'problem' | 'paperSuffix'>): { modelId: string; spec: RunSpec } | null {
+  const first = plan.lanes[0]!;
+  const unseeded = (s: LaneSettings['sampling']) => JSON.stringify(s.kind === 'sample' ? { ...s, seed: 0 } : s);
+  const together =
+    plan.mode === 'sweep' || (plan.lanes.length > 1 && plan.lanes.every((l) => l.modelId === first.modelId && unseeded(l.sampling) === unseeded(first.sampling)));
+  if (!together) return null;
+  const seeds = plan.lanes.map((l) => (l.sampling.kind === 'sample' ? l.sampling.seed : 0));
+  return {
+    modelId: first.modelId,
+    spec: {
+      problem: settings.problem,
+      paperSuffix: settings.paperSuffix,
+      lanes: plan.lanes.map((l) => ({ thinking: l.thinking, solution: l.solution })),
+      sampling: first.sampling,
+      ...(first.sampling.kind === 'sample' && seeds.some((s) => s !== seeds[0]) ? { laneSeeds: seeds } : {}),
+    },
+  };
+}
+
+/**
+ * What to show about memory before the comparison the controls describe runs: a request for the
+ * worker's plan (`key` names the controls), or a note when there is nothing to ask; null when the
+ * controls do not describe a comparison yet (their error shows on Run).
+ */
+export function memoryPlanRequest(settings: SettingsState, cs: CompareSettings, loadedModel: string | null): { key: string; spec: RunSpec } | { key: string; note: string } | null {
+  const plan = planComparison(settings, cs, loadedModel);
+  if ('error' in plan) return null;
+  const run = batchedRun(plan, settings);
+  if (!run) {
+    const key = `separate:${plan.lanes.map((l) => l.modelId).join('|')}`;
+    return { key, note: 'The lanes run one after another (different models or sampling settings), one row per step; each lane loads its model first.' };
+  }
+  const key = JSON.stringify([run.modelId, run.spec]);
+  if (run.modelId !== loadedModel) return { key, note: `The memory plan shows once ${run.modelId} is loaded (the comparison loads it first).` };
+  return { key, spec: run.spec };
+}
+
+/** Asks the worker for the memory plan of the controls' comparison (or shows the note); returns its key. */
+export function requestMemoryPlan(): string | null {
+  const model = modelStore.getState();
+  const loaded = model.status === 'ready' ? (model.info?.modelId ?? null) : null;
+  const req = memoryPlanRequest(settingsStore.getState(), compareSettingsStore.getState(), loaded);
+  if (!req) return null;
+  if ('note' in req) memoryPlanned({ key: req.key, modelId: null, plan: null, error: req.note });
+  else sendPlanRequest(req.key, req.spec);
+  return req.key;
+}
+
+/**
+ * Keeps the memory plan up to date with the controls: asks again once they have rested for
+ * `delayMs` after a change (a plan costs the worker a tokenization), and once now. Calls `onKey`
+ * with the key of the plan asked for; returns the unsubscribe.
+ */
+export function watchMemoryPlan(onKey: (key: string | null) => void, delayMs = 300): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const later = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => onKey(requestMemoryPlan()), delayMs);
+  };
+  const unsubs = [settingsStore.subscribe(later), compareSettingsStore.subscribe(later), modelStore.subscribe((m, prev) => m.info !== prev.info || m.status !== prev.status ? later() : undefined)];
+  onKey(requestMemoryPlan());
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+    for (const u of unsubs) u();
+  };
 }
 
 /** Waits until the store's state satisfies `done`. */
@@ -193,17 +267,12 @@ export async function loadModelInTurn(modelId: string): Promise<string | null> {
 }
 
 async function runIndependent(id: string, lanes: readonly LaneSettings[], settings: SettingsState): Promise<'finished' | 'stopped' | 'failed'> {
-  // Lanes of one model with the same sampling (and seed) differ only in budgets: each equals the
-  // lane of a sweep, so they decode together in batched rows, one run for all.
-  const first = lanes[0]!;
-  if (lanes.length > 1 && lanes.every((l) => l.modelId === first.modelId && JSON.stringify(l.sampling) === JSON.stringify(first.sampling))) {
-    if (!(await ensureModel(id, 0, first.modelId))) return 'stopped';
-    const runId = startRun({
-      problem: settings.problem,
-      paperSuffix: settings.paperSuffix,
-      lanes: lanes.map((l) => ({ thinking: l.thinking, solution: l.solution })),
-      sampling: first.sampling,
-    });
+  // Lanes of one model with the same sampling differ only in budgets and seeds: each equals the
+  // lane of a sweep on its seed's trace, so they decode together in batched rows, one run for all.
+  const together = batchedRun({ mode: 'independent', lanes }, settings);
+  if (together) {
+    if (!(await ensureModel(id, 0, together.modelId))) return 'stopped';
+    const runId = startRun(together.spec);
     comparisonRunIds.add(runId);
     sweepStarted(id, runId);
     const run = await waitForRunEnd(runId);

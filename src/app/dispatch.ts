@@ -12,6 +12,7 @@ import {
   tokensReceived,
 } from '../state/run-store.ts';
 import { ownsRun, recutMessageReceived } from '../state/recut-store.ts';
+import { memoryPlanned } from '../state/compare-store.ts';
 import { assertNever, type FromWorker } from '../worker/protocol.ts';
 
 export function dispatchFromWorker(m: FromWorker, now: number): void {
@@ -40,6 +41,8 @@ export function dispatchFromWorker(m: FromWorker, now: number): void {
       return runFinished(m.runId, m.aborted, m.lanes, m.stats, { ids: m.thinkingIds, ends: m.thinkingEnds });
     case 'runFailed':
       return runFailed(m.runId, m.message);
+    case 'planned':
+      return memoryPlanned({ key: m.planId, modelId: m.modelId, plan: m.plan, error: m.error });
     case 'cacheCleared':
       return cacheCleared(m.bytesFreed, m.refused);
     case 'deviceLost':

@@ -24,7 +24,7 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { ATTENTION_KINDS, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
 import { kBlocks, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
@@ -60,6 +60,8 @@ export interface ConvertOptions {
   readonly attention?: string;
   /** KV cache type for the float32-activation dtypes (default 'float32'; q4f16 is always float16). */
   readonly kvCache?: string;
+  /** MatMulNBits accuracy_level of q4/q4f16 (default 0; see GraphOptions.q4Accuracy). */
+  readonly q4Accuracy?: number;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -178,6 +180,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const attention = parseAttention(options.attention);
   const kvCache = options.kvCache ?? 'float32';
   if (kvCache !== 'float32' && kvCache !== 'float16') throw new ConvertError(`unsupported KV cache type "${kvCache}" (supported: float32, float16)`);
+  const q4Accuracy = options.q4Accuracy ?? 0;
+  if (q4Accuracy !== 0 && q4Accuracy !== 4) throw new ConvertError(`unsupported q4 accuracy level ${q4Accuracy} (supported: 0, 4)`);
   const chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   const maxDataFileBytes = options.maxDataFileBytes ?? 1024 * 1024 * 1024;
   const progress = options.onProgress ?? (() => {});
@@ -195,7 +199,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d, { attention, kvCache }),
+      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -325,6 +329,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
     const jsConfig = (rawConfig['transformers.js_config'] ?? {}) as Record<string, unknown>;
     const outConfig = {
       ...rawConfig,
+      ...(dtypes.includes('q8') ? { [Q8_ROWS_KEY]: 'per-row' } : {}),
       'transformers.js_config': {
         ...jsConfig,
         use_external_data_format: chunks,
@@ -339,6 +344,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       dtypes,
       attention,
       kvCache,
+      ...(q4Accuracy ? { q4Accuracy } : {}),
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -20,10 +20,12 @@
 //          inputs risky), RoPE angles are computed in float32, RMSNorm accumulates in float32
 //          (SimplifiedLayerNormalization stash_type=1).
 //   q8     float32 activations/cache/logits; Linear weights (and lm_head) int8, symmetric per output
-//          channel, run as DynamicQuantizeLinear + MatMulInteger (uint8 activations x int8 weights,
-//          int32 accumulation) and a float rescale: the layout onnxruntime.quantization's
-//          quantize_dynamic writes (model_quantized.onnx), which ORT's WASM backend runs ~100x
-//          faster than MatMulNBits (tools/wasm-probe.ts). Embedding table float32.
+//          channel, run as MatMulInteger (uint8 activations x int8 weights, int32 accumulation) and
+//          a float rescale — the layout onnxruntime.quantization's quantize_dynamic writes
+//          (model_quantized.onnx), which ORT's WASM backend runs ~100x faster than MatMulNBits
+//          (tools/wasm-probe.ts) — except that activations are quantized per row (token), not by
+//          DynamicQuantizeLinear over the whole tensor, so batched rows equal their single runs
+//          (config.json says so: Q8_ROWS_KEY). Embedding table float32.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -38,6 +40,8 @@ import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
 import { Q4_BLOCK, kBlocks } from './quantize.ts';
 
 export type GraphDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
+
+export { Q8_ROWS_KEY } from '../core/q8-rows.ts';
 export const GRAPH_DTYPES: readonly GraphDtype[] = ['fp32', 'q4', 'q4f16', 'q8'];
 
 /** The file name transformers.js looks for (DEFAULT_DTYPE_SUFFIX_MAPPING: q8 is "_quantized"). */
@@ -115,6 +119,14 @@ export type KvCacheType = 'float32' | 'float16';
 export interface GraphOptions {
   readonly attention?: AttentionKind;
   readonly kvCache?: KvCacheType;
+  /**
+   * MatMulNBits `accuracy_level` of the 4-bit Linear layers (default unset = 0: float32 compute).
+   * 4 quantizes each row's activations to int8 per block and runs int8 dot products: on
+   * onnxruntime-node's CPU kernels (MLAS, AVX2/AVX-512 VNNI) ~3× faster for one row and far
+   * cheaper for several (tools/wasm-probe.ts --rows); ONNX Runtime's WASM build has no such
+   * kernels and is as slow either way.
+   */
+  readonly q4Accuracy?: 0 | 4;
 }
 
 export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: GraphOptions = {}): Qwen2Graph {
@@ -173,9 +185,13 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
         declared.set(key, `${source}_Q8`);
       }
       let xq = dynq.get(x);
-      if (!xq) dynq.set(x, (xq = g.opN('DynamicQuantizeLinear', [x], {}, { outputs: 3 })));
+      if (!xq) dynq.set(x, (xq = quantizeRows(x)));
       const acc = g.op('MatMulInteger', [xq[0]!, `${source}_Q8`, xq[2]!]);
-      const y = g.op('Mul', [cast(acc, DType.float32), g.op('Mul', [xq[1]!, `${source}_scale`])]);
+      // Each output channel's weight scale first, then each row's activation scale: in the other
+      // order ONNX Runtime (1.30, CPU) fuses MatMulInteger + Cast + Mul(a_scale·b_scale) into
+      // MatMulIntegerToFloat and gets per-row activation scales wrong (logits off by ~1.5 on the
+      // tiny test model; right with graph optimizations off).
+      const y = g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), `${source}_scale`]), xq[1]!]);
       return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
     }
     if (!quant) {
@@ -191,8 +207,22 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
       weights.push({ kind: 'q4', source, initB, initScales: `${source}_scales`, scaleDtype: wdt, N, K });
       declared.set(key, initB);
     }
-    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK }, { domain: 'com.microsoft' });
+    const accuracy: Record<string, number> = options.q4Accuracy ? { accuracy_level: options.q4Accuracy } : {};
+    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' });
     return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
+  };
+  /**
+   * q8 activations, each row (token) on its own scale: symmetric int8 around 128 in uint8,
+   * scale = max|x| / 127 per row, zero point 128 for all. DynamicQuantizeLinear (one scale for
+   * the whole tensor) would let one row's values move another row's rounding: batched rows
+   * (a sweep's trunk and lanes, left padding included) would then differ from their single runs.
+   * Returns [uint8 x, scale [rows, 1], zero point] as DynamicQuantizeLinear's outputs are used.
+   */
+  const quantizeRows = (x: string): string[] => {
+    const absMax = g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 });
+    const scale = g.op('Div', [g.op('Max', [absMax, g.scalarF32(1e-30)]), g.scalarF32(127)]);
+    const q = g.op('Cast', [g.op('Add', [g.op('Round', [g.op('Div', [x, scale])]), g.scalarF32(128)])], { to: DType.uint8 });
+    return [q, scale, g.constant({ dtype: DType.uint8, dims: [], raw: new Uint8Array([128]) })];
   };
   const rmsNorm = (x: string, source: string) =>
     g.op('SimplifiedLayerNormalization', [x, floatWeight(source, [H])], { axis: -1, epsilon: { float: c.rmsNormEps }, stash_type: 1 });

@@ -1,7 +1,7 @@
 // The decode loop over a fake backend that checks cache ownership: every handle is released
 // exactly once, and no released handle is ever fed again.
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decode, type DecodeBackend, type DecodeOptions, type DecodeRequest, type Row } from './decode.ts';
+import { DecodeError, decode, type DecodeBackend, type DecodeEvent, type DecodeOptions, type DecodeRequest, type Row } from './decode.ts';
 import type { SpecialIds } from './policy.ts';
 
 const IDS: SpecialIds = { eos: 2, thinkOpen: 3, thinkClose: 4 };
@@ -264,3 +264,55 @@ describe('row scheduling', () => {
     await expect(decode(new FakeBackend(), req(lanes), { maxRows: 0 })).rejects.toThrow(DecodeError);
   });
 });
+
+describe('lanes at different seeds: one trace per seed, decoded side by side', () => {
+  const sampling = { kind: 'sample', temperature: 1, topP: 1, topK: 0, seed: 0 } as const;
+  // Lanes 0 and 2 share seed 5 (one trace, a sweep of two budgets); lane 1 has seed 9; lane 3 has t = 0.
+  const lanes = [{ thinking: 4, solution: 10 }, { thinking: 7, solution: 10 }, { thinking: 9, solution: 3 }, { thinking: 0, solution: 10 }];
+  const seeds = [5, 9, 5, 11];
+  const single = (lane: number) => decode(new FakeBackend(), req([lanes[lane]!], { sampling: { ...sampling, seed: seeds[lane]! } }));
+
+  it.each([
+    ['batched', {}],
+    ['sequential', { maxRows: 1 }],
+    ['two rows a call', { maxRows: 2 }],
+  ] as const)('%s: each lane equals its single run with that seed; the prompt is read once; every cache released once', async (_label, o) => {
+    const b = new FakeBackend();
+    const events: DecodeEvent[] = [];
+    const r = await decode(b, req(lanes, { sampling, laneSeeds: seeds }), { ...o, onEvent: (e) => events.push(e) });
+    for (let i = 0; i < lanes.length; i++) {
+      const one = await single(i);
+      expect(r.lanes[i]!.solutionIds, `lane ${i}`).toEqual(one.lanes[0]!.solutionIds);
+      expect(r.lanes[i]!.thinkingTokens).toBe(one.lanes[0]!.thinkingTokens);
+    }
+    expect(r.traces?.map((t) => [t.seed, t.lanes])).toEqual([[5, [0, 2]], [9, [1]], [11, [3]]]);
+    // The traces differ (else the seeds would not matter), and each is its seed's single trace.
+    expect(r.traces![0]!.thinkingIds).toEqual((await single(2)).thinkingIds);
+    expect(r.traces![1]!.thinkingIds).toEqual((await single(1)).thinkingIds);
+    expect(r.traces![0]!.thinkingIds.slice(0, 7)).not.toEqual(r.traces![1]!.thinkingIds);
+    expect(b.feeds.filter((f) => f.length === PROMPT.length && f.every((x, k) => x === PROMPT[k]))).toHaveLength(1);
+    // Thinking tokens say their trace.
+    expect(new Set(events.flatMap((e) => (e.type === 'token' && e.lane === null ? [e.trace] : [])))).toEqual(new Set([0, 1]));
+    expect(b.live.size).toBe(0);
+    if (!('maxRows' in o)) {
+      // Both traces' trunks and the lanes in their solutions share calls (here up to 4 rows at once).
+      expect(Math.max(...b.calls.map((c) => c.length))).toBe(4);
+      expect(r.stats.forwardCalls).toBeLessThan(r.stats.rows!);
+    }
+  });
+
+  it('refuses seeds that do not match the lanes', async () => {
+    await expect(decode(new FakeBackend(), req(lanes, { sampling, laneSeeds: [1, 2] }))).rejects.toThrow(/whole-number seed \(2 given for 4 lanes\)/);
+  });
+
+  it('abort releases every cache of every trace', async () => {
+    for (let at = 1; at < 40; at += 3) {
+      const b = new FakeBackend();
+      const ctrl = new AbortController();
+      let n = 0;
+      await decode(b, req(lanes, { sampling, laneSeeds: seeds }), { signal: ctrl.signal, onEvent: () => void (++n === at && ctrl.abort()) });
+      expect(b.live.size, `abort after event ${at}`).toBe(0);
+    }
+  });
+});
+

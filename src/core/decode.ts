@@ -8,6 +8,8 @@
 // stands (kept, not copied) and decodes its solution to the end.
 // A single run is a sweep with one lane, so both share every line of the algorithm.
 // Decoded tokens: max(t) + Σ s for a sweep, not Σ (t + s).
+// Lanes at different seeds (independent runs of one model and prompt) each get a trace of their
+// own seed; the prompt is read once and every trace and lane decodes in the same calls.
 //
 // The loop schedules rows, not phases: the trunk and every lane are streams, each with at most
 // one pending row (ids to feed on top of a cache). Each step hands up to `maxRows` pending rows
@@ -53,14 +55,22 @@ export interface DecodeRequest {
   readonly ids: SpecialIds;
   /** Model context length, in positions. */
   readonly context: number;
+  /**
+   * Sampled runs: each lane's seed (default: `sampling.seed` for every lane). Lanes of one seed
+   * share a thinking trace; each seed has its own trace, and all of them decode side by side in
+   * the same model calls. Lane i equals the single run with its budgets and seed.
+   */
+  readonly laneSeeds?: readonly number[];
 }
 
 export type DecodeEvent =
   | { readonly type: 'prefill'; readonly promptTokens: number; readonly ms: number }
-  /** A token: thinking tokens belong to the shared trace (lane null), solution tokens to a lane. */
+  /** A token: thinking tokens belong to a trace (lane null), solution tokens to a lane. */
   | {
       readonly type: 'token';
       readonly lane: number | null;
+      /** The trace of a thinking token (one per seed; absent or 0 in a run with one trace). */
+      readonly trace?: number;
       readonly phase: 'thinking' | 'solution';
       readonly id: number;
       /** Newly final text (may be '' while a multi-byte character is incomplete). */
@@ -71,8 +81,10 @@ export type DecodeEvent =
       readonly lane: number;
       readonly how: ThinkingEnd;
       readonly tokens: number;
-      /** Characters of the shared trace's streamed text at the cut (for markers while streaming). */
+      /** Characters of the lane's trace's streamed text at the cut (for markers while streaming). */
       readonly traceChars: number;
+      /** The lane's trace (absent or 0 in a run with one trace). */
+      readonly trace?: number;
     }
   | { readonly type: 'solutionEnded'; readonly lane: number; readonly how: SolutionEnd; readonly tokens: number };
 
@@ -112,8 +124,10 @@ export interface DecodeStats {
 
 export interface DecodeResult {
   readonly aborted: boolean;
-  /** The shared thinking trace's ids (what the longest-thinking lane saw). */
+  /** The (first) thinking trace's ids (what its longest-thinking lane saw). */
   readonly thinkingIds: readonly number[];
+  /** Runs with several seeds: each trace's seed, ids and lanes (absent with one trace). */
+  readonly traces?: readonly { readonly seed: number; readonly thinkingIds: readonly number[]; readonly lanes: readonly number[] }[];
   readonly lanes: readonly LaneResult[];
   readonly stats: DecodeStats;
 }
@@ -141,11 +155,27 @@ export function validateRequest(req: DecodeRequest): string | null {
   const s = validateSampling(req.sampling);
   if (s) return s;
   if (req.promptIds.length === 0) return 'The prompt is empty.';
+  if (req.laneSeeds && (req.laneSeeds.length !== req.lanes.length || !req.laneSeeds.every(Number.isSafeInteger))) {
+    return `Each lane needs a whole-number seed (${req.laneSeeds.length} given for ${req.lanes.length} lanes).`;
+  }
   for (const b of req.lanes) {
     const err = checkContext(req.promptIds.length, b, req.context);
     if (err) return err;
   }
   return null;
+}
+
+/**
+ * Each lane's trace: lanes of one seed share one (numbered in order of their first lane); every
+ * lane of a greedy run shares trace 0.
+ */
+export function traceOfLanes(req: { readonly lanes: readonly unknown[]; readonly sampling: Sampling; readonly laneSeeds?: readonly number[] }): number[] {
+  const seeds: number[] = [];
+  return req.lanes.map((_, lane) => {
+    const seed = req.sampling.kind === 'sample' ? (req.laneSeeds?.[lane] ?? req.sampling.seed) : 0;
+    const t = seeds.indexOf(seed);
+    return t >= 0 ? t : seeds.push(seed) - 1;
+  });
 }
 
 export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, opts: DecodeOptions = {}): Promise<DecodeResult> {
@@ -159,10 +189,11 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
   const hidden = new Set([ids.thinkOpen, ids.thinkClose, ids.eos]);
   const detok = opts.detokenize;
   const newDecoder = () => (detok ? new IncrementalDecoder(detok, hidden) : null);
-  const seed = sampling.kind === 'sample' ? sampling.seed : 0;
-  // Stream 0 thinks; every lane's solution draws from stream 1 of its own generator, as its
-  // single run would, so lanes never share random numbers whatever order rows run in.
-  const rngFor = (stream: number): Rng | null => (sampling.kind === 'sample' ? createRng(deriveSeed(seed, stream)) : null);
+  // One trace per seed (greedy lanes all share one). Per trace, stream 0 thinks; every lane's
+  // solution draws from stream 1 of its own generator, as its single run would, so lanes never
+  // share random numbers whatever order rows run in.
+  const seedOf = (lane: number) => (sampling.kind === 'sample' ? (req.laneSeeds?.[lane] ?? sampling.seed) : 0);
+  const rngFor = (seed: number, stream: number): Rng | null => (sampling.kind === 'sample' ? createRng(deriveSeed(seed, stream)) : null);
 
   const t0 = now();
   let firstTokenAt: number | null = null;
@@ -184,8 +215,25 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
   };
 
   const policies = req.lanes.map((b) => new ElasticPolicy(b, ids));
-  const trunkIds: number[] = [];
-  const trunkDecoder = newDecoder();
+  /** A thinking trace: its seed's lanes, the ids it sampled, the lanes still thinking on it. */
+  interface Trace {
+    readonly seed: number;
+    readonly lanes: number[];
+    readonly ids: number[];
+    readonly decoder: IncrementalDecoder | null;
+    readonly thinking: Set<number>;
+    rng: Rng | null;
+    /** Lanes that leave thinking before its first token and fork from the prompt's cache. */
+    atStart: number[];
+  }
+  const laneTrace = traceOfLanes(req);
+  const traces: Trace[] = [];
+  for (const [lane, t] of laneTrace.entries()) {
+    traces[t] ??= { seed: seedOf(lane), lanes: [], ids: [], decoder: newDecoder(), thinking: new Set(), rng: null, atStart: [] };
+    traces[t].lanes.push(lane);
+  }
+  const many = traces.length > 1;
+  const traceTag = (t: number) => (many ? { trace: t } : {});
   interface LaneState {
     solutionIds: number[];
     decoder: IncrementalDecoder | null;
@@ -200,7 +248,8 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
 
   const endThinking = (lane: number) => {
     const st = policies[lane]!.state();
-    emit({ type: 'thinkingEnded', lane, how: st.thinkingEnd!, tokens: st.thinkingTokens, traceChars: trunkDecoder?.text.length ?? 0 });
+    const t = laneTrace[lane]!;
+    emit({ type: 'thinkingEnded', lane, how: st.thinkingEnd!, tokens: st.thinkingTokens, traceChars: traces[t]!.decoder?.text.length ?? 0, ...traceTag(t) });
   };
   const endSolution = (lane: number) => {
     const st = policies[lane]!.state();
@@ -226,7 +275,8 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
     }
   };
 
-  type Stream = 'prompt' | 'trunk' | number;
+  /** The prompt (read by every trace), a trace's trunk, or a lane. */
+  type Stream = { readonly kind: 'prompt' } | { readonly kind: 'trunk'; readonly trace: number } | { readonly kind: 'lane'; readonly lane: number };
   interface Pending {
     readonly stream: Stream;
     readonly feed: readonly number[];
@@ -240,37 +290,35 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
   const fork = (lane: number, feed: readonly number[], past: C | null) => {
     const ls = laneStates[lane]!;
     ls.forkedAs = forks++;
-    ls.rng = rngFor(1);
-    enqueue(lane, feed, past);
+    ls.rng = rngFor(seedOf(lane), 1);
+    enqueue({ kind: 'lane', lane }, feed, past);
   };
-  // Lanes in their solution first, earliest fork first; the trunk (or prompt) last.
-  const priority = (p: Pending) => (typeof p.stream === 'number' ? laneStates[p.stream]!.forkedAs : Infinity);
+  // Lanes in their solution first, earliest fork first; the trunks (or the prompt) last, in trace order (the sort is stable).
+  const priority = (p: Pending) => (p.stream.kind === 'lane' ? laneStates[p.stream.lane]!.forkedAs : Infinity);
 
-  const thinking = new Set<number>();
-  let thinkRng: Rng | null = null;
-  let atStart: number[] = [];
   const startFeeds = policies.map((p) => p.start());
 
-  /** The trunk's step: a thinking token, the lanes that leave with it, the trunk's next row. */
-  const onTrunk = (cache: C, logits: Float32Array, fromPrompt: boolean) => {
-    if (fromPrompt) for (const lane of atStart) fork(lane, startFeeds[lane]!, cache);
-    if (thinking.size === 0) return;
-    const x = sample(logits, thinkRng);
-    trunkIds.push(x);
-    const text = trunkDecoder ? trunkDecoder.push(x) : '';
-    emit({ type: 'token', lane: null, phase: 'thinking', id: x, text });
+  /** A trace's step: a thinking token, the lanes that leave with it, the trunk's next row. */
+  const onTrunk = (t: number, cache: C, logits: Float32Array, fromPrompt: boolean) => {
+    const tr = traces[t]!;
+    if (fromPrompt) for (const lane of tr.atStart) fork(lane, startFeeds[lane]!, cache);
+    if (tr.thinking.size === 0) return;
+    const x = sample(logits, tr.rng);
+    tr.ids.push(x);
+    const text = tr.decoder ? tr.decoder.push(x) : '';
+    emit({ type: 'token', lane: null, phase: 'thinking', id: x, text, ...traceTag(t) });
     const leaving: { lane: number; feed: readonly number[] }[] = [];
-    for (const lane of thinking) {
+    for (const lane of tr.thinking) {
       const step = policies[lane]!.onToken(x);
       if (step.thinkingEnded) leaving.push({ lane, feed: step.feed });
     }
     for (const { lane } of leaving) {
-      thinking.delete(lane);
+      tr.thinking.delete(lane);
       endThinking(lane);
       if (policies[lane]!.state().phase === 'done') endSolution(lane);
     }
     for (const { lane, feed } of leaving) if (feed.length > 0) fork(lane, feed, cache);
-    if (thinking.size > 0) enqueue('trunk', [x], cache);
+    if (tr.thinking.size > 0) enqueue({ kind: 'trunk', trace: t }, [x], cache);
   };
 
   /** A lane's step: a solution token, then its next row unless the lane is done. */
@@ -283,24 +331,27 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
     ls.text += text;
     emit({ type: 'token', lane, phase: 'solution', id, text });
     if (step.solutionEnded) endSolution(lane);
-    else enqueue(lane, step.feed, cache);
+    else enqueue({ kind: 'lane', lane }, step.feed, cache);
   };
 
   let aborted = false;
   try {
     // Lanes with t = 0 leave thinking before the first token.
-    for (let i = 0; i < policies.length; i++) if (policies[i]!.state().phase === 'thinking') thinking.add(i);
-    for (let i = 0; i < policies.length; i++) if (!thinking.has(i)) endThinking(i);
+    for (let i = 0; i < policies.length; i++) if (policies[i]!.state().phase === 'thinking') traces[laneTrace[i]!]!.thinking.add(i);
+    for (let i = 0; i < policies.length; i++) if (policies[i]!.state().phase !== 'thinking') endThinking(i);
     for (let i = 0; i < policies.length; i++) if (policies[i]!.state().phase === 'done') endSolution(i);
-    atStart = policies.map((_, i) => i).filter((i) => startFeeds[i]!.length > 0);
-    thinkRng = rngFor(0);
-    if (thinking.size === 0 && atStart.length === 1) {
+    for (const tr of traces) {
+      tr.atStart = tr.lanes.filter((i) => policies[i]!.state().phase !== 'thinking' && startFeeds[i]!.length > 0);
+      tr.rng = rngFor(tr.seed, 0);
+    }
+    const only = traces[0]!;
+    if (!many && only.thinking.size === 0 && only.atStart.length === 1) {
       // A single t = 0 lane: `</think>` rides along with the prompt in one call.
-      const lane = atStart[0]!;
-      atStart = [];
+      const lane = only.atStart[0]!;
+      only.atStart = [];
       fork(lane, [...req.promptIds, ...startFeeds[lane]!], null);
-    } else if (thinking.size > 0 || atStart.length > 0) {
-      enqueue('prompt', req.promptIds, null);
+    } else if (traces.some((tr) => tr.thinking.size > 0 || tr.atStart.length > 0)) {
+      enqueue({ kind: 'prompt' }, req.promptIds, null);
     }
 
     while (pending.length > 0) {
@@ -329,8 +380,11 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
       try {
         for (const [k, row] of batch.entries()) {
           const { cache, logits } = results[k]!;
-          if (typeof row.stream === 'number') onLane(row.stream, cache, logits);
-          else onTrunk(cache, logits, row.stream === 'prompt');
+          const st = row.stream;
+          if (st.kind === 'lane') onLane(st.lane, cache, logits);
+          else if (st.kind === 'trunk') onTrunk(st.trace, cache, logits, false);
+          // The prompt's logits start every trace: each samples its first token with its own generator.
+          else for (let t = 0; t < traces.length; t++) onTrunk(t, cache, logits, true);
         }
       } finally {
         for (const r of results) drop(r.cache);
@@ -345,15 +399,17 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
   }
 
   const end = now();
-  const trunkText = trunkDecoder ? trunkDecoder.text + trunkDecoder.flush() : '';
+  const traceTexts = traces.map((tr) => (tr.decoder ? tr.decoder.text + tr.decoder.flush() : ''));
   const lanes: LaneResult[] = policies.map((p, i) => {
     const st = p.state();
     const ls = laneStates[i]!;
+    const t = laneTrace[i]!;
+    const trunkIds = traces[t]!.ids;
     const cut = Math.min(st.thinkingTokens, trunkIds.length);
     const thinkingText = !detok
       ? ''
       : cut === trunkIds.length
-        ? trunkText
+        ? traceTexts[t]!
         : detok(trunkIds.slice(0, cut).filter((id) => !hidden.has(id)));
     if (ls.decoder && !ls.finished) ls.text += ls.decoder.flush();
     return {
@@ -370,7 +426,8 @@ export async function decode<C>(backend: DecodeBackend<C>, req: DecodeRequest, o
   const decodeMs = firstTokenAt === null ? 0 : end - firstTokenAt;
   return {
     aborted,
-    thinkingIds: trunkIds,
+    thinkingIds: traces[0]!.ids,
+    ...(many ? { traces: traces.map((tr) => ({ seed: tr.seed, thinkingIds: tr.ids, lanes: tr.lanes })) } : {}),
     lanes,
     stats: {
       promptTokens: req.promptIds.length,

@@ -89,6 +89,24 @@ describe('toJson / fromJson', () => {
     expect(fromJson(toJson(record))).toEqual(record);
   });
 
+  it('round-trips what a batched run measured: steps, rows and wall time of the sweep and of each lane', () => {
+    const batched: ComparisonRecord = {
+      ...SWEEP,
+      lanes: SWEEP.lanes.map((l) => ({ ...l, outcome: { ...l.outcome, stats: { ...STATS, rows: 87, wallMs: 46_290.5 } } })),
+      sweep: { ...SWEEP.sweep!, steps: 49, rows: 87, wallMs: 46_290.5 },
+    };
+    const back = fromJson(toJson(batched)) as ComparisonRecord;
+    expect(back).toEqual(batched);
+    expect(back.sweep).toMatchObject({ steps: 49, rows: 87, wallMs: 46_290.5 });
+    // Older records without them stay without them.
+    expect(fromJson(toJson(SWEEP))).not.toHaveProperty('sweep.steps');
+    // And a bad value is refused with its path.
+    expect(errorOf(toJson({ ...batched, sweep: { ...batched.sweep!, steps: -2 } }))).toMatch(/sweep\.steps: expected a whole number ≥ 0, got -2/);
+    expect(errorOf(toJson({ ...batched, lanes: [{ ...batched.lanes[0]!, outcome: { ...batched.lanes[0]!.outcome, stats: { ...STATS, wallMs: 'long' as never } } }] }))).toMatch(
+      /lanes\[0\]\.outcome\.stats\.wallMs: expected a finite number/,
+    );
+  });
+
   it('round-trips greedy sampling, null ends, errors and odd text', () => {
     const r: ComparisonRecord = {
       ...SINGLE,

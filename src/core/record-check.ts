@@ -89,6 +89,11 @@ export class Checker {
     return v;
   }
 
+  /** `{ [key]: read(...) }` when the field is there, `{}` when absent (fields newer builds added). */
+  optional<K extends string, T>(o: Obj, key: K, path: string, read: (o: Obj, key: K, path: string) => T): { [k in K]?: T } {
+    return o[key] === undefined ? {} : ({ [key]: read(o, key, path) } as { [k in K]?: T });
+  }
+
   oneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[], nullable: boolean): T | null {
     const v = o[key];
     if (nullable && v === null) return null;
@@ -145,7 +150,9 @@ function checkStats(c: Checker, v: unknown, path: string): DecodeStats | null {
   }
   const out: Record<string, number> = {};
   for (const k of STATS_KEYS) out[k] = c.num(v, k, `${path}.`);
-  return out as unknown as DecodeStats;
+  const num = c.num.bind(c);
+  // Batched runs (absent in older records): rows run and wall time.
+  return { ...out, ...c.optional(v, 'rows', `${path}.`, c.count.bind(c)), ...c.optional(v, 'wallMs', `${path}.`, num) } as unknown as DecodeStats;
 }
 
 function checkOutcome(c: Checker, o: Obj, path: string): LaneOutcome {
@@ -177,10 +184,15 @@ function checkSweep(c: Checker, v: unknown): ComparisonRecord['sweep'] {
     c.fail('sweep', 'an object or null', v);
     return null;
   }
+  const count = c.count.bind(c);
   return {
     traceText: c.str(v, 'traceText', 'sweep.'),
     decodedTokens: c.count(v, 'decodedTokens', 'sweep.'),
     separateTokens: c.count(v, 'separateTokens', 'sweep.'),
+    // Batched sweeps (absent in older records): steps, rows run and wall time.
+    ...c.optional(v, 'steps', 'sweep.', count),
+    ...c.optional(v, 'rows', 'sweep.', count),
+    ...c.optional(v, 'wallMs', 'sweep.', c.num.bind(c)),
   };
 }
 

@@ -41,12 +41,18 @@ export const rowCacheBytes = (l: CacheLayout, positions: number): number => l.la
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0)} MB`;
 
 /**
- * Rows per call for `lanes` lanes whose longest row reaches `positions` positions (prompt,
- * thinking, `</think>`, solution, and one masked hole per cut at most). An error with the
- * numbers when even the sequential order does not fit.
+ * Rows a run can have at once: per trace (one per seed), its trunk and each of its lanes — or one
+ * row when the trace has a single lane (the lane forks as the trunk ends).
  */
-export function planRows(layout: CacheLayout, limits: MemoryLimits, lanes: number, positions: number): RowPlan | { readonly error: string } {
-  const rowsWanted = lanes > 1 ? lanes + 1 : 1;
+export const rowsWanted = (lanesPerTrace: readonly number[]): number => lanesPerTrace.reduce((a, n) => a + (n > 1 ? n + 1 : 1), 0);
+
+/**
+ * Rows per call for a run of `wanted` rows (rowsWanted) whose longest row reaches `positions`
+ * positions (prompt, thinking, `</think>`, solution, and one masked hole per cut at most). An
+ * error with the numbers when even the sequential order does not fit.
+ */
+export function planRows(layout: CacheLayout, limits: MemoryLimits, wanted: number, positions: number): RowPlan | { readonly error: string } {
+  const rowsWanted = Math.max(1, wanted);
   const rowBytes = rowCacheBytes(layout, positions);
   const layerRowBytes = rowBytes / (layout.layers * 2);
   let maxRows = rowsWanted;
@@ -65,6 +71,13 @@ export function planRows(layout: CacheLayout, limits: MemoryLimits, lanes: numbe
   return { maxRows, rowsWanted, positions, rowBytes, peakBytes: PEAK_ROWS_PER_ROW * maxRows * rowBytes };
 }
 
+/** A run's plan as the user sees it: the rows, the device's limits, and why it batches or not. */
+export interface RunPlan extends RowPlan {
+  readonly limits: MemoryLimits;
+  /** Set when the rows run one at a time although the memory would allow more: why. */
+  readonly sequentialBecause: string | null;
+}
+
 /** One line for the user: what the plan holds, and whether the lanes share calls. */
 export function describePlan(p: RowPlan): string {
   const how =
@@ -76,4 +89,22 @@ export function describePlan(p: RowPlan): string {
         ? `one row per step (batching ${p.rowsWanted} rows would not fit)`
         : `${p.maxRows} of ${p.rowsWanted} rows per step (more would not fit)`;
   return `KV cache: up to ${mb(p.peakBytes)} (${how}; ${mb(p.rowBytes)} per row at ${p.positions.toLocaleString()} positions).`;
+}
+
+/**
+ * The memory plan before a run, in two sentences: rows × cache per row against the device's limit,
+ * then whether the rows decode together or one at a time, and why.
+ */
+export function explainPlan(p: RunPlan): { readonly memory: string; readonly order: string } {
+  const rows = p.maxRows;
+  const memory =
+    `KV cache: ${rows} row${rows === 1 ? '' : 's'} × ${mb(p.rowBytes)} (one row at ${p.positions.toLocaleString()} positions) × ${PEAK_ROWS_PER_ROW} at the peak = ` +
+    `${mb(p.peakBytes)}, of ${mb(p.limits.maxCacheBytes)} this device allows.`;
+  let order: string;
+  if (p.rowsWanted === 1) order = 'One row: nothing to batch.';
+  else if (p.sequentialBecause) order = `Sequential, one row per step: ${p.sequentialBecause}.`;
+  else if (p.maxRows >= p.rowsWanted) order = `Batched: all ${p.rowsWanted} rows (each trace and every lane in its solution) decode together, one step for all.`;
+  else if (p.maxRows === 1) order = `Sequential, one row per step: batching ${p.rowsWanted} rows would need ${mb(PEAK_ROWS_PER_ROW * p.rowsWanted * p.rowBytes)}, more than the device allows.`;
+  else order = `Partly batched: ${p.maxRows} of ${p.rowsWanted} rows per step (all ${p.rowsWanted} would need ${mb(PEAK_ROWS_PER_ROW * p.rowsWanted * p.rowBytes)}).`;
+  return { memory, order };
 }

@@ -1,6 +1,7 @@
 // Comparisons: the settings being edited (persisted) and the comparison being shown.
 import { createStore } from 'zustand/vanilla';
 import { createJSONStorage, persist } from 'zustand/middleware';
+import type { RunPlan } from '../core/row-memory.ts';
 import { emptyOutcome, type ComparisonRecord, type CompareMode, type LaneOutcome, type LaneSettings } from '../core/comparison.ts';
 import { localOrMemoryStorage } from './settings-store.ts';
 import { MAX_FIELD_CHARS, MAX_MODEL_CHARS, listOf, oneOf, checkedRehydration, shaped, textUpTo, type Spec } from './settings-validation.ts';
@@ -81,11 +82,26 @@ export interface Comparison extends Pick<ComparisonRecord, 'id' | 'createdAt' | 
   readonly reopened: boolean;
 }
 
-export interface CompareState {
-  readonly comparison: Comparison | null;
+/** What the worker planned for the comparison the controls describe now (`key` names those controls). */
+export interface MemoryPlanShown {
+  readonly key: string;
+  /** The loaded model the plan is for (null: none loaded). */
+  readonly modelId: string | null;
+  readonly plan: RunPlan | null;
+  /** Why there is no plan: no model yet, or the run would not fit (with the numbers). */
+  readonly error: string | null;
 }
 
-export const compareStore = createStore<CompareState>(() => ({ comparison: null }));
+export interface CompareState {
+  readonly comparison: Comparison | null;
+  /** The memory plan for the controls' comparison, before it runs. */
+  readonly memoryPlan: MemoryPlanShown | null;
+}
+
+export const compareStore = createStore<CompareState>(() => ({ comparison: null, memoryPlan: null }));
+
+/** The worker planned the run whose controls had `key`. */
+export const memoryPlanned = (plan: MemoryPlanShown) => compareStore.setState({ memoryPlan: plan });
 
 function update(id: string, f: (c: Comparison) => Comparison): void {
   const c = compareStore.getState().comparison;

@@ -44,7 +44,9 @@ const stats = fc.record({
   tokensPerSecond: real,
   forwardCalls: real,
   tokensFed: real,
-});
+  rows: count,
+  wallMs: real,
+}, { requiredKeys: ['promptTokens', 'prefillMs', 'ttftMs', 'decodeMs', 'decodedTokens', 'tokensPerSecond', 'forwardCalls', 'tokensFed'] });
 
 const outcome: fc.Arbitrary<LaneOutcome> = fc.record({
   thinkingText: text,
@@ -66,7 +68,7 @@ const record: fc.Arbitrary<ComparisonRecord> = fc.record({
   paperSuffix: fc.boolean(),
   reference: fc.option(fc.record({ id: text, source: text, answer: text })),
   lanes: rarely(fc.array(fc.record({ settings, outcome }), { minLength: 1, maxLength: 4 }), fc.constant([])),
-  sweep: fc.option(fc.record({ traceText: text, decodedTokens: count, separateTokens: count })),
+  sweep: fc.option(fc.record({ traceText: text, decodedTokens: count, separateTokens: count, steps: count, rows: count, wallMs: real }, { requiredKeys: ['traceText', 'decodedTokens', 'separateTokens'] })),
   status: fc.constantFrom('finished', 'stopped', 'failed'),
 });
 

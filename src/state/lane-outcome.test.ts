@@ -29,6 +29,15 @@ describe('laneOutcome', () => {
     expect(thinking).toMatchObject({ thinkingText: 'abcdef', thinkingTokens: 3, thinkingEnd: null, solutionText: '', answer: null });
   });
 
+  it('live, a trace per seed: each lane shows the thinking streamed to it', () => {
+    runRequested('s', { ...SPEC, sampling: { kind: 'sample', temperature: 1, topP: 1, topK: 0, seed: 1 }, laneSeeds: [1, 2] });
+    tokensReceived('s', { ...batch('ab'), laneThinking: { 0: 'ab', 1: 'XY' }, laneThinkingTokens: { 0: 1, 1: 1 } });
+    tokensReceived('s', { ...batch('cd'), laneThinking: { 0: 'cd', 1: 'Z' }, laneThinkingTokens: { 0: 1, 1: 1 } });
+    const [first, second] = laneOutcomes(run());
+    expect(first).toMatchObject({ thinkingText: 'abcd', thinkingTokens: 2 });
+    expect(second).toMatchObject({ thinkingText: 'XYZ', thinkingTokens: 2 });
+  });
+
   it('ended: the lane texts the worker reported, and the stats only when asked', () => {
     solutionEnded('r', 0, 'eos', 1);
     const stats = { promptTokens: 1, prefillMs: 1, ttftMs: 1, decodeMs: 1, decodedTokens: 4, tokensPerSecond: 2, forwardCalls: 4, tokensFed: 4 };

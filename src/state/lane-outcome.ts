@@ -7,7 +7,8 @@ import type { Run } from './run-store.ts';
 
 /**
  * Lane `lane` of `run`, as it stands (live or ended). Its thinking is the lane's own text once the
- * run is over, else the shared trace up to the lane's cut (or all of it while still thinking).
+ * run is over (or while it streams, in a run with a trace per seed), else the shared trace up to
+ * the lane's cut (or all of it while still thinking).
  * `stats`: a sweep's stats belong to all lanes together, so callers say whether this lane owns them.
  */
 export function laneOutcome(run: Run, lane: number, stats: DecodeStats | null = null): LaneOutcome {
@@ -15,8 +16,9 @@ export function laneOutcome(run: Run, lane: number, stats: DecodeStats | null = 
   if (!l) throw new Error(`Run ${run.runId} has no lane ${lane}.`);
   const cut = l.traceCharsAtEnd;
   return {
-    thinkingText: l.thinkingText ?? (cut !== null ? run.thinking.slice(0, cut) : run.thinking),
-    thinkingTokens: l.thinkingTokensAtEnd ?? run.thinkingTokens,
+    // A lane with a trace of its own (a run at several seeds) streams its own thinking.
+    thinkingText: l.thinkingText ?? l.liveThinking ?? (cut !== null ? run.thinking.slice(0, cut) : run.thinking),
+    thinkingTokens: l.thinkingTokensAtEnd ?? (l.liveThinking !== null ? l.liveThinkingTokens : run.thinkingTokens),
     thinkingEnd: l.thinkingEnd,
     solutionText: l.solution,
     solutionTokens: l.solutionTokens,

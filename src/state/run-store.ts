@@ -17,6 +17,9 @@ export interface LaneView {
   readonly traceCharsAtEnd: number | null;
   /** This lane's exact thinking text, once the run is over. */
   readonly thinkingText: string | null;
+  /** Runs with a trace per seed: this lane's own thinking so far (null in a run with one trace). */
+  readonly liveThinking: string | null;
+  readonly liveThinkingTokens: number;
   readonly solutionEnd: SolutionEnd | LaneEnd | null;
 }
 
@@ -50,6 +53,8 @@ const emptyLane: LaneView = {
   thinkingTokensAtEnd: null,
   traceCharsAtEnd: null,
   thinkingText: null,
+  liveThinking: null,
+  liveThinkingTokens: 0,
   solutionEnd: null,
 };
 
@@ -94,7 +99,9 @@ export function tokensReceived(runId: string, batch: TokenBatch): void {
     live: { ttftMs: batch.ttftMs, decodeMs: batch.decodeMs },
     lanes: r.lanes.map((l, i) => {
       const n = batch.solutionTokens[i];
-      return n ? { ...l, solution: l.solution + (batch.solutions[i] ?? ''), solutionTokens: l.solutionTokens + n } : l;
+      const t = batch.laneThinkingTokens?.[i];
+      const thought = t ? { ...l, liveThinking: (l.liveThinking ?? '') + (batch.laneThinking?.[i] ?? ''), liveThinkingTokens: l.liveThinkingTokens + t } : l;
+      return n ? { ...thought, solution: l.solution + (batch.solutions[i] ?? ''), solutionTokens: l.solutionTokens + n } : thought;
     }),
   }));
 }

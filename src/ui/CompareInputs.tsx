@@ -1,7 +1,8 @@
 // The compare tab's controls: mode, sweep budgets or independent lanes, run / stop / share.
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useStore } from 'zustand';
-import { requestComparison, stopComparison } from '../app/compare.ts';
+import { requestComparison, stopComparison, watchMemoryPlan } from '../app/compare.ts';
+import { explainPlan } from '../core/row-memory.ts';
 import { saveRecord } from '../app/history-actions.ts';
 import { presetFor } from '../app/presets.ts';
 import { compareUrl } from '../app/url-settings.ts';
@@ -42,6 +43,7 @@ export function ComparePanel() {
         </label>
       </fieldset>
       {mode === 'sweep' ? <SweepInputs /> : <LaneInputs />}
+      <MemoryPlanNote />
       <div className="runbar">
         <button type="button" className="primary" disabled={running} onClick={() => setMessage(requestComparison(saveRecord))}>
           Run comparison
@@ -67,6 +69,30 @@ export function ComparePanel() {
       </div>
       <Alert message={message} />
     </section>
+  );
+}
+
+/**
+ * The memory plan of the comparison the controls describe, before it runs: rows × cache per row
+ * against the device's limit, and whether the rows decode together or one at a time, and why.
+ */
+function MemoryPlanNote() {
+  const [key, setKey] = useState<string | null>(null);
+  useEffect(() => watchMemoryPlan(setKey), []);
+  const shown = useStore(compareStore, (s) => s.memoryPlan);
+  if (!shown || key === null || shown.key !== key) return null;
+  if (!shown.plan) {
+    return (
+      <p className="muted memory-plan" data-testid="memory-plan">
+        {shown.error}
+      </p>
+    );
+  }
+  const { memory, order } = explainPlan(shown.plan);
+  return (
+    <p className="memory-plan" data-testid="memory-plan">
+      <strong>Memory plan</strong> on {shown.modelId}: {memory} {order}
+    </p>
   );
 }
 
@@ -142,7 +168,7 @@ function LaneInputs() {
         Add lane
       </button>
       <p className="muted">
-        Lanes of one model with the same sampling decode together; otherwise they run one after another, and a lane with another model loads
+        Lanes of one model with the same sampling settings decode together (one thinking trace per seed); otherwise they run one after another, and a lane with another model loads
         it first, replacing the one in memory — one model is held at a time, so two models that do not fit together still compare.
       </p>
     </div>

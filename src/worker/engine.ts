@@ -4,11 +4,12 @@
 // and owns every tensor it feeds or receives: inputs are disposed right after each call, a
 // cache's tensors when the loop releases its handle.
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { DecodeError, decode, validateRequest, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult, type Row } from '../core/decode.ts';
+import { DecodeError, decode, traceOfLanes, validateRequest, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult, type Row } from '../core/decode.ts';
 import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
-import { planRows, type CacheLayout, type MemoryLimits, type RowPlan } from '../core/row-memory.ts';
+import { planRows, rowsWanted, type CacheLayout, type MemoryLimits, type RunPlan } from '../core/row-memory.ts';
 import { recut } from '../core/recut.ts';
+import { Q8_ROWS_KEY } from '../core/q8-rows.ts';
 import { halfToFloat32 } from './fp16.ts';
 import type { Device as BrowserDevice, Dtype, RunSpec } from './protocol.ts';
 
@@ -275,15 +276,24 @@ export interface LoadOptions {
 
 /**
  * 'auto': batched rows where a step of several rows costs little more than a step of one —
- * WebGPU, and float weights on the CPU (one GEMM reads each weight once for every row). Not 4-bit
- * weights on the CPU/WASM: ONNX Runtime's MatMulNBits decodes one row with a fused GEMV but
- * several by dequantizing to float first, so 2 rows cost 2.2–2.4× one row (measured with
+ * WebGPU, and float or int8 weights on the CPU/WASM (one GEMM reads each weight once for every
+ * row). Not 4-bit weights on the CPU/WASM: ONNX Runtime's MatMulNBits decodes one row with a fused
+ * GEMV but several by dequantizing to float first, so 2 rows cost 2.2–2.4× one row (measured with
  * tools/bench-sweep.ts on a mid-size q4 model, onnxruntime-node, 2 cores) and batching is slower.
+ * Null when the rows batch, else why they run one at a time (shown with the memory plan).
  */
-export function batchesRows(device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto'): boolean {
-  if (batching !== 'auto') return batching === 'always';
-  return device === 'webgpu' || !dtype.startsWith('q4');
+export function sequentialReason(device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto', q8PerRow = true): string | null {
+  if (batching === 'never') return 'batching is turned off';
+  if (batching === 'always') return null;
+  // A q8 graph made by DynamicQuantizeLinear (onnxruntime's quantize_dynamic, older conversions)
+  // shares one activation scale across rows: batched lanes would not equal their single runs.
+  if (dtype === 'q8' && !q8PerRow) return "this q8 model quantizes the activations of all rows on one scale, so batched lanes would differ from their single runs (convert it again for per-row q8)";
+  if (device === 'webgpu' || !dtype.startsWith('q4')) return null;
+  return `${dtype} (4-bit) weights on the CPU decode several rows slower than one at a time (ONNX Runtime's MatMulNBits); q8 weights batch`;
 }
+
+export const batchesRows = (device: Device, dtype: Dtype, batching: LoadOptions['batching'] = 'auto', q8PerRow = true): boolean =>
+  sequentialReason(device, dtype, batching, q8PerRow) === null;
 
 /** What the KV caches of one run may take when nothing else is known. */
 export const DEFAULT_CACHE_BYTES = { webgpu: 2 * 2 ** 30, wasm: 1 * 2 ** 30, cpu: 4 * 2 ** 30 } as const;
@@ -310,6 +320,8 @@ export interface EngineInfo {
   readonly dtype: Dtype;
   readonly context: number;
   readonly ids: SpecialIds;
+  /** The q8 graph quantizes activations row by row (its config.json says so: Q8_ROWS_KEY). */
+  readonly q8PerRow: boolean;
 }
 
 /** Reads `<think>` and `</think>` from the tokenizer; a clear error when they are missing. */
@@ -356,7 +368,7 @@ export class ElasticEngine {
       dtype: opts.dtype,
       progress_callback: opts.progress as never,
     })) as unknown as Model;
-    const config = model.config as unknown as { max_position_embeddings?: number; eos_token_id?: unknown };
+    const config = model.config as unknown as { max_position_embeddings?: number; eos_token_id?: unknown; [Q8_ROWS_KEY]?: unknown };
     let ids: SpecialIds;
     try {
       ids = specialIdsFrom(tokenizer, config.eos_token_id);
@@ -365,7 +377,8 @@ export class ElasticEngine {
       throw e;
     }
     const context = config.max_position_embeddings ?? 4096;
-    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger(), opts.memory ?? {}, opts.batching);
+    const q8PerRow = config[Q8_ROWS_KEY] === 'per-row';
+    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids, q8PerRow }, tokenizer, model, new TensorLedger(), opts.memory ?? {}, opts.batching);
   }
 
   /** Prompt ids: chat template with the generation prompt, `<think>\n` guaranteed at the end. */
@@ -389,21 +402,31 @@ export class ElasticEngine {
   /**
    * How many rows per model call a run may take: all of them when their caches fit the device,
    * fewer down to the sequential order when not (or when the graph or the device gains nothing
-   * from batching: batchesRows); an error with the numbers when even that does not fit.
+   * from batching: sequentialReason); an error with the numbers when even that does not fit.
    */
-  async planRun(req: RunSpec, backend: TransformersBackend = this.backend()): Promise<RowPlan> {
+  async planRun(req: RunSpec, backend: TransformersBackend = this.backend()): Promise<RunPlan> {
     const promptIds = this.encodePrompt(req.problem, req.paperSuffix);
-    return this.planFor(promptIds.length, req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), backend);
+    return this.planFor(promptIds.length, req.lanes.map((b) => resolveBudget(b, promptIds.length, this.info.context)), backend, traceOfLanes(req));
   }
 
   /** planRun for a prompt already encoded and budgets already resolved (run() has both). */
-  private async planFor(promptLength: number, lanes: readonly { thinking: number; solution: number }[], backend: TransformersBackend): Promise<RowPlan> {
+  private async planFor(
+    promptLength: number,
+    lanes: readonly { thinking: number; solution: number }[],
+    backend: TransformersBackend,
+    laneTrace: readonly number[],
+  ): Promise<RunPlan> {
     // The longest row: prompt, thinking, `</think>`, solution, and a masked hole per cut at most.
     const positions = promptLength + Math.max(...lanes.map((l) => l.thinking)) + 1 + Math.max(...lanes.map((l) => l.solution)) + lanes.length;
-    const plan = planRows(backend.layout, await deviceLimits(this.info.device, this.memory), lanes.length, positions);
+    const limits = await deviceLimits(this.info.device, this.memory);
+    const lanesPerTrace = laneTrace.reduce<number[]>((n, t) => ((n[t] = (n[t] ?? 0) + 1), n), []);
+    const plan = planRows(backend.layout, limits, rowsWanted(lanesPerTrace), positions);
     if ('error' in plan) throw new DecodeError(plan.error);
-    const batch = backend.canBatch && batchesRows(this.info.device, this.info.dtype, this.batching);
-    return batch ? plan : { ...plan, maxRows: 1, peakBytes: plan.peakBytes / plan.maxRows };
+    const because = backend.canBatch
+      ? sequentialReason(this.info.device, this.info.dtype, this.batching, this.info.q8PerRow)
+      : "this model's graph runs one row per call (it takes no attention mask and positions, or a fixed batch)";
+    if (because === null || plan.maxRows === 1) return { ...plan, limits, sequentialBecause: null };
+    return { ...plan, maxRows: 1, peakBytes: plan.peakBytes / plan.maxRows, limits, sequentialBecause: because };
   }
 
   async run(req: RunSpec, opts: Omit<DecodeOptions, 'detokenize'> = {}, backend = this.backend()): Promise<DecodeResult> {
@@ -416,11 +439,18 @@ export class ElasticEngine {
         const solution = req.lanes[0]?.solution ?? 0;
         return await recut(backend, { promptIds, prefix: req.forcedThinking, solution, sampling: req.sampling, ids, context }, o);
       }
-      const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, context)), sampling: req.sampling, ids, context };
+      const request = {
+        promptIds,
+        lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, context)),
+        sampling: req.sampling,
+        ids,
+        context,
+        ...(req.laneSeeds ? { laneSeeds: req.laneSeeds } : {}),
+      };
       // Budgets beyond the context get their own message before any memory arithmetic.
       const invalid = validateRequest(request);
       if (invalid) throw new DecodeError(invalid);
-      const plan = await this.planFor(promptIds.length, request.lanes, backend);
+      const plan = await this.planFor(promptIds.length, request.lanes, backend, traceOfLanes(request));
       return await decode(backend, request, { ...o, maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity) });
     } finally {
       // Disposed tensors need no bookkeeping: keep the ledger to what is still alive.

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DecodeOptions, DecodeResult } from '../core/decode.ts';
 import { WorkerHost, loadErrorMessage, type HostDeps, type HostEngine } from './host.ts';
 import type { FromWorker, RunSpec } from './protocol.ts';
+import type { RunPlan } from '../core/row-memory.ts';
 
 const SPEC: RunSpec = { problem: 'p', paperSuffix: true, lanes: [{ thinking: 3, solution: 2 }], sampling: { kind: 'greedy' } };
 
@@ -16,9 +17,23 @@ function result(aborted: boolean): DecodeResult {
 }
 
 /** An engine that emits a scripted run, pausing where the test says. */
+const PLAN: RunPlan = {
+  maxRows: 3,
+  rowsWanted: 3,
+  positions: 120,
+  rowBytes: 1000,
+  peakBytes: 9000,
+  limits: { maxBufferBytes: 1e9, maxCacheBytes: 1e9 },
+  sequentialBecause: null,
+};
+
 function fakeEngine(opts: { failWith?: string; waitAfterTokens?: Promise<void> } = {}): HostEngine {
   return {
     context: 4096,
+    plan: async (spec) => {
+      if (spec.lanes.length > 4) throw new Error('This run needs 5 GB of KV cache even one row at a time.');
+      return PLAN;
+    },
     async run(_spec: RunSpec, o: Omit<DecodeOptions, 'detokenize'>) {
       if (opts.failWith) throw new Error(opts.failWith);
       const emit = o.onEvent!;
@@ -105,6 +120,44 @@ describe('WorkerHost', () => {
     await first;
   });
 
+  it("answers a memory plan for the loaded model, the engine's refusal, or that no model is loaded", async () => {
+    const { host, posted } = setup(fakeEngine());
+    await host.handle({ type: 'plan', planId: 'p0', spec: SPEC });
+    expect(posted.at(-1)).toEqual({ type: 'planned', planId: 'p0', modelId: null, plan: null, error: expect.stringMatching(/No model is loaded/) });
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q8' });
+    await host.handle({ type: 'plan', planId: 'p1', spec: SPEC });
+    expect(posted.at(-1)).toEqual({ type: 'planned', planId: 'p1', modelId: 'm/m', plan: PLAN, error: null });
+    const big = { ...SPEC, lanes: Array.from({ length: 5 }, () => SPEC.lanes[0]!) };
+    await host.handle({ type: 'plan', planId: 'p2', spec: big });
+    expect(posted.at(-1)).toEqual({ type: 'planned', planId: 'p2', modelId: 'm/m', plan: null, error: expect.stringMatching(/5 GB of KV cache/) });
+  });
+
+  it('a run with a trace per seed streams each lane its own thinking until its cut', async () => {
+    const spec: RunSpec = { ...SPEC, lanes: [SPEC.lanes[0]!, SPEC.lanes[0]!, SPEC.lanes[0]!], sampling: { kind: 'sample', temperature: 1, topP: 1, topK: 0, seed: 1 }, laneSeeds: [1, 2, 1] };
+    const { host, posted } = setup({
+      context: 100,
+      plan: async () => PLAN,
+      async run(_s, o) {
+        const emit = o.onEvent!;
+        emit({ type: 'token', lane: null, phase: 'thinking', id: 1, text: 'a', trace: 0 });
+        emit({ type: 'token', lane: null, phase: 'thinking', id: 2, text: 'B', trace: 1 });
+        emit({ type: 'thinkingEnded', lane: 0, how: 'budget', tokens: 1, traceChars: 1, trace: 0 });
+        emit({ type: 'token', lane: null, phase: 'thinking', id: 3, text: 'c', trace: 0 });
+        return result(false);
+      },
+      dispose: async () => {},
+    });
+    await host.handle({ type: 'load', modelId: 'm/m', device: 'wasm', dtype: 'q8' });
+    await host.handle({ type: 'run', runId: 'r1', spec });
+    const batches = posted.flatMap((m) => (m.type === 'tokens' ? [m.batch] : []));
+    // Lanes 0 and 2 share seed 1's trace (the first); lane 1 has its own; lane 0 stops at its cut.
+    expect(batches.map((b) => [b.thinking, b.laneThinking])).toEqual([
+      ['a', { 0: 'a', 1: 'B', 2: 'a' }],
+      ['c', { 2: 'c' }],
+    ]);
+    expect(batches[0]!.laneThinkingTokens).toEqual({ 0: 1, 1: 1, 2: 1 });
+  });
+
   it('stop aborts the matching run only; the result says aborted', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -130,6 +183,7 @@ describe('WorkerHost', () => {
   it('batches tokens on the timer when many arrive', async () => {
     const { host, posted, timers } = setup({
       context: 100,
+      plan: async () => PLAN,
       async run(_s, o) {
         for (let i = 0; i < 10; i++) o.onEvent!({ type: 'token', lane: null, phase: 'thinking', id: i, text: 'x' });
         expect(timers).toHaveLength(1); // one flush scheduled for all ten

@@ -1,6 +1,7 @@
 // The worker's message handlers: one per request type, over an injectable engine loader so
 // they can be tested in Node without a model. The worker entry only routes messages here.
-import type { DecodeEvent, DecodeOptions, DecodeResult } from '../core/decode.ts';
+import { traceOfLanes, type DecodeEvent, type DecodeOptions, type DecodeResult } from '../core/decode.ts';
+import type { RunPlan } from '../core/row-memory.ts';
 import {
   assertNever,
   type Device,
@@ -18,6 +19,8 @@ export interface HostEngine {
   /** Settles with a message if the GPU device behind this engine is lost (WebGPU only). */
   readonly lost?: Promise<string>;
   run(spec: RunSpec, opts: Omit<DecodeOptions, 'detokenize'>): Promise<DecodeResult>;
+  /** The memory plan of `spec` (rows, cache, limits, batched or not); rejects with the numbers when it cannot fit. */
+  plan(spec: RunSpec): Promise<RunPlan>;
   dispose(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ interface ActiveRun {
 
 export class WorkerHost {
   private engine: HostEngine | null = null;
+  private engineModel: string | null = null;
   private loading: Promise<void> | null = null;
   /** Loads accepted and not yet finished: no run may start while the engine can change. */
   private pendingLoads = 0;
@@ -77,6 +81,8 @@ export class WorkerHost {
         return this.onRun(msg.runId, msg.spec);
       case 'stop':
         return this.onStop(msg.runId);
+      case 'plan':
+        return this.onPlan(msg.planId, msg.spec);
       case 'clearCache':
         return this.onClearCache();
       case 'testFault':
@@ -128,9 +134,11 @@ export class WorkerHost {
         const fromCache = await this.deps.isCached(modelId).catch(() => false);
         const old = this.engine;
         this.engine = null;
+        this.engineModel = null;
         await old?.dispose();
         const engine = await this.deps.load({ modelId, device, dtype, progress });
         this.engine = engine;
+        this.engineModel = modelId;
         void engine.lost?.then((message) => {
           // Only the engine in use matters; the page recreates the worker on this message.
           if (this.engine === engine) this.deps.post({ type: 'deviceLost', message });
@@ -165,7 +173,7 @@ export class WorkerHost {
     }
     const ctrl = new AbortController();
     this.run = { runId, ctrl };
-    const batcher = new TokenBatcher(runId, this.deps, this.deps.now());
+    const batcher = new TokenBatcher(runId, this.deps, this.deps.now(), traceOfLanes(spec));
     // Where each thinking token ends in the streamed trace, so the page can re-cut at a click.
     const thinkingEnds: number[] = [];
     let traceChars = 0;
@@ -174,7 +182,8 @@ export class WorkerHost {
         signal: ctrl.signal,
         now: this.deps.now,
         onEvent: (e) => {
-          if (e.type === 'token' && e.lane === null) thinkingEnds.push((traceChars += e.text.length));
+          // Re-cuts start from the first trace.
+          if (e.type === 'token' && e.lane === null && !e.trace) thinkingEnds.push((traceChars += e.text.length));
           this.onDecodeEvent(runId, e, batcher);
         },
       });
@@ -217,6 +226,7 @@ export class WorkerHost {
         return;
       case 'thinkingEnded':
         batcher.flush();
+        batcher.thinkingEnded(e.lane);
         this.deps.post({ type: 'thinkingEnded', runId, lane: e.lane, how: e.how, tokens: e.tokens, traceChars: e.traceChars });
         return;
       case 'solutionEnded':
@@ -225,6 +235,20 @@ export class WorkerHost {
         return;
       default:
         assertNever(e);
+    }
+  }
+
+  private async onPlan(planId: string, spec: RunSpec): Promise<void> {
+    const engine = this.engine;
+    const modelId = this.engineModel;
+    if (!engine || this.pendingLoads > 0) {
+      this.deps.post({ type: 'planned', planId, modelId: null, plan: null, error: 'No model is loaded yet: the memory plan shows once one is.' });
+      return;
+    }
+    try {
+      this.deps.post({ type: 'planned', planId, modelId, plan: await engine.plan(spec), error: null });
+    } catch (e) {
+      this.deps.post({ type: 'planned', planId, modelId, plan: null, error: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -249,8 +273,13 @@ class TokenBatcher {
   private thinkingTokens = 0;
   private solutions: Record<number, string> = {};
   private solutionTokens: Record<number, number> = {};
+  private laneThinking: Record<number, string> = {};
+  private laneThinkingTokens: Record<number, number> = {};
   private pending = false;
   private scheduled = false;
+  /** Runs with several traces: the lanes still thinking, to which each trace's text goes. */
+  private readonly thinkingLanes: Set<number>;
+  private readonly manyTraces: boolean;
 
   private firstTokenAt: number | null = null;
 
@@ -258,13 +287,31 @@ class TokenBatcher {
     private readonly runId: string,
     private readonly deps: HostDeps,
     private readonly startedAt: number,
-  ) {}
+    private readonly laneTrace: readonly number[] = [],
+  ) {
+    this.manyTraces = laneTrace.some((t) => t > 0);
+    this.thinkingLanes = new Set(laneTrace.keys());
+  }
+
+  thinkingEnded(lane: number): void {
+    this.thinkingLanes.delete(lane);
+  }
 
   add(e: Extract<DecodeEvent, { type: 'token' }>): void {
     this.firstTokenAt ??= this.deps.now();
     if (e.lane === null || e.phase === 'thinking') {
-      this.thinking += e.text;
-      this.thinkingTokens++;
+      const trace = e.trace ?? 0;
+      if (trace === 0) {
+        this.thinking += e.text;
+        this.thinkingTokens++;
+      }
+      if (this.manyTraces) {
+        for (const lane of this.thinkingLanes) {
+          if (this.laneTrace[lane] !== trace) continue;
+          this.laneThinking[lane] = (this.laneThinking[lane] ?? '') + e.text;
+          this.laneThinkingTokens[lane] = (this.laneThinkingTokens[lane] ?? 0) + 1;
+        }
+      }
     } else {
       this.solutions[e.lane] = (this.solutions[e.lane] ?? '') + e.text;
       this.solutionTokens[e.lane] = (this.solutionTokens[e.lane] ?? 0) + 1;
@@ -289,6 +336,7 @@ class TokenBatcher {
         thinkingTokens: this.thinkingTokens,
         solutions: this.solutions,
         solutionTokens: this.solutionTokens,
+        ...(this.manyTraces ? { laneThinking: this.laneThinking, laneThinkingTokens: this.laneThinkingTokens } : {}),
         ttftMs: this.firstTokenAt === null ? 0 : this.firstTokenAt - this.startedAt,
         decodeMs: this.firstTokenAt === null ? 0 : this.deps.now() - this.firstTokenAt,
       },
@@ -297,6 +345,8 @@ class TokenBatcher {
     this.thinkingTokens = 0;
     this.solutions = {};
     this.solutionTokens = {};
+    this.laneThinking = {};
+    this.laneThinkingTokens = {};
     this.pending = false;
   }
 }

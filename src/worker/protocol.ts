@@ -3,6 +3,7 @@
 import type { LaneBudget, SolutionEnd, ThinkingEnd } from '../core/policy.ts';
 import type { Sampling } from '../core/sampler.ts';
 import type { DecodeStats, LaneEnd } from '../core/decode.ts';
+import type { RunPlan } from '../core/row-memory.ts';
 
 export type Device = 'webgpu' | 'wasm';
 export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8';
@@ -39,6 +40,12 @@ export interface RunSpec {
    * lane, with thinking = k. Omitted for an ordinary run.
    */
   readonly forcedThinking?: readonly number[];
+  /**
+   * Sampled runs: each lane's seed (else `sampling.seed` for all). Lanes of one seed share a
+   * thinking trace; each seed gets its own, all decoded in the same model calls (independent
+   * runs of one model at different seeds).
+   */
+  readonly laneSeeds?: readonly number[];
 }
 
 /** Tokens produced since the last batch, grouped by stream. */
@@ -49,6 +56,12 @@ export interface TokenBatch {
   /** Text appended to each lane's solution, by lane index. */
   readonly solutions: Readonly<Record<number, string>>;
   readonly solutionTokens: Readonly<Record<number, number>>;
+  /**
+   * Runs with several traces (laneSeeds): thinking text and tokens appended to each lane still
+   * thinking, by lane index (`thinking` then carries the first trace only).
+   */
+  readonly laneThinking?: Readonly<Record<number, string>>;
+  readonly laneThinkingTokens?: Readonly<Record<number, number>>;
   /** Time from the run's start to its first token, once there is one. */
   readonly ttftMs: number;
   /** Time from the first token to this batch. */
@@ -70,6 +83,8 @@ export type ToWorker =
   | { readonly type: 'load'; readonly modelId: string; readonly device: Device; readonly dtype: Dtype }
   | { readonly type: 'run'; readonly runId: string; readonly spec: RunSpec }
   | { readonly type: 'stop'; readonly runId: string }
+  /** The memory plan of a run before it starts (the Compare view shows it); answered by `planned`. */
+  | { readonly type: 'plan'; readonly planId: string; readonly spec: RunSpec }
   | { readonly type: 'clearCache' }
   /** Test hook (e2e): crash the worker or lose the GPU device, as real faults would. */
   | { readonly type: 'testFault'; readonly fault: TestFault };
@@ -110,6 +125,8 @@ export type FromWorker =
       readonly thinkingEnds: readonly number[];
     }
   | { readonly type: 'runFailed'; readonly runId: string; readonly message: string }
+  /** A run's memory plan, or why there is none (no model loaded, or the run would not fit: the numbers). */
+  | { readonly type: 'planned'; readonly planId: string; readonly modelId: string | null; readonly plan: RunPlan | null; readonly error: string | null }
   /** `refused`: why nothing was cleared (a conversion is writing the cache), or null. */
   | { readonly type: 'cacheCleared'; readonly bytesFreed: number; readonly refused: string | null }
   /** The WebGPU device is gone (GPUDevice.lost): the loaded model cannot run any more. */

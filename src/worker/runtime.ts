@@ -51,6 +51,7 @@ async function load(req: LoadRequest): Promise<HostEngine> {
     context: engine.info.context,
     lost: req.device === 'webgpu' ? deviceLost() : undefined,
     run: (spec, opts) => engine.run(spec, opts),
+    plan: (spec) => engine.planRun(spec),
     dispose: () => engine.dispose(),
   };
 }

@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,page] [-- --port 4181] [-- --model <folder> --dtype q4]
+// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page] [-- --port 4181] [-- --model <folder> --dtype q4]
+//               [-- --batch-dtypes q8,q4] [-- --no-browser] [-- --batch-pairs 1]   (batch: the stand-in's dtypes on the CPU; skip the Chromium part; pairs timed)
 //
 // E1 at full size, on this machine: writes the full-size stand-in (tools/standin, cached under
 // .cache/), converts it (Node, and through the Hub-like server), then measures decode cost against
@@ -19,10 +20,14 @@ import { promisify } from 'node:util';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
 import { startHubServer } from '../hub-server.ts';
 import { pageBench } from './page.ts';
+import { ensureMidModel, runSweepBench } from '../bench-sweep.ts';
+import { sweepInChromium } from './sweep-browser.ts';
+import { Q8_ROWS_KEY } from '../../src/core/q8-rows.ts';
+import type { SweepBenchResult } from '../sweep-measure.ts';
 import { decodeVsContext, loadEngine, loopVsGenerate, prefillAndCut, sweepVsSeparate, type ModelUnderTest } from './node-items.ts';
 
 const run = promisify(execFile);
-const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'page'] as const;
+const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'batch', 'page'] as const;
 type Item = (typeof ITEMS)[number];
 const RESULTS = join(ROOT, 'bench', 'results.json');
 const log = (s: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -41,8 +46,14 @@ function parse(argv: readonly string[]) {
     dtype: (opt('--dtype') ?? 'q4') as ModelUnderTest['dtype'],
     port: Number(opt('--port') ?? 4181),
     label: opt('--label') ?? 'plain-ops graph (Concat past+new, per-step Transpose)',
+    /** batch: the stand-in's dtypes to sweep on the CPU, and whether to run the Chromium part. */
+    batchDtypes: (opt('--batch-dtypes') ?? 'q8,q4').split(',').filter(Boolean) as ('q8' | 'q4')[],
+    batchBrowser: !argv.includes('--no-browser'),
+    batchPairs: Number(opt('--batch-pairs') ?? 1),
   };
 }
+
+const round2 = (x: number) => Number(x.toFixed(2));
 
 async function machine() {
   const chromium = await run('/usr/bin/chromium', ['--version']).then((r) => r.stdout.trim()).catch(() => 'absent');
@@ -100,6 +111,7 @@ async function main() {
   const dtypes = 'q4';
 
   const needModel = opts.only.some((i) => i !== 'convert' && i !== 'page');
+  // The batched sweep runs on q8 (what the app picks on WASM/CPU) and q4 conversions of its own.
   if (opts.only.includes('convert') || (needModel && !opts.model && !existsSync(join(converted, 'config.json')))) {
     const bf16 = await ensureStandin('bf16', 1, log);
     log(`converting ${bf16.dir} (BF16, one file) to ${dtypes} in Node`);
@@ -174,6 +186,63 @@ async function main() {
       }
     } finally {
       await engine.dispose();
+    }
+  }
+
+  if (opts.only.includes('batch')) {
+    // The paper's grid (t = 512/1K/2K/3K, s = 1K) scaled down to fit the machine: 1/32 (quick: 1/64).
+    const scale = opts.quick ? 64 : 32;
+    const budgets = [512, 1024, 2048, 3072].map((t) => t / scale);
+    const solution = 1024 / scale;
+    const figures = (r: SweepBenchResult) => ({
+      dtype: r.dtype,
+      device: r.device,
+      plan: r.plan,
+      sequential: r.sequential,
+      batched: r.batched,
+      wallRatio: round2(r.wallRatio),
+      ...(r.cpuRatio === undefined ? {} : { cpuRatio: round2(r.cpuRatio) }),
+      wallRatios: r.wallRatios.map(round2),
+      stepRatio: round2(r.stepRatio),
+      lanesIdentical: `${r.lanesIdentical}/${r.budgets.length}`,
+    });
+    const row = (where: string, r: SweepBenchResult) =>
+      rows.push([
+        `2.4b batched / sequential sweep, ${where} ${r.dtype}`,
+        `wall ${round2(r.wallRatio)}x (goal <= 0.65; ${(r.batched.wallMs / 1000).toFixed(0)} vs ${(r.sequential.wallMs / 1000).toFixed(0)} s)${r.cpuRatio === undefined ? '' : `, CPU ${round2(r.cpuRatio)}x`}, steps ${r.batched.steps} vs ${r.sequential.steps}`,
+      ]);
+    const out: Record<string, unknown> = {
+      scaledFrom: `the paper's t = 512/1024/2048/3072, s = 1024, scaled by 1/${scale} to t = ${budgets.join('/')}, s = ${solution}`,
+      runs: {},
+    };
+    const runs = out.runs as Record<string, unknown>;
+    // Runs of an earlier invocation stay unless measured again (e.g. --no-browser, then --batch-dtypes '').
+    Object.assign(runs, ((items.batch as { runs?: object } | undefined)?.runs ?? {}) as Record<string, unknown>);
+    // Full-size stand-in on the CPU (onnxruntime-node): q8, then q4 (MatMulNBits: several rows cost more).
+    for (const dtype of opts.batchDtypes) {
+      if (!existsSync(join(converted, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model_q4.onnx'))) {
+        log(`batch: ${converted} has no ${dtype} graph; skipped`);
+        continue;
+      }
+      log(`batch: full-size stand-in, ${dtype}, t = ${budgets.join('/')}, s = ${solution}`);
+      const r = await runSweepBench(converted, { dtype, budgets, solution, pairs: opts.batchPairs, log });
+      const q8Rows = JSON.parse(await readFile(join(converted, 'config.json'), 'utf8'))[Q8_ROWS_KEY] === 'per-row';
+      runs[`standin-cpu-${dtype}`] = {
+        model: 'full-size stand-in',
+        runtime: 'onnxruntime-node CPU',
+        ...(dtype === 'q8' ? { q8Activations: q8Rows ? 'per row' : 'per tensor (DynamicQuantizeLinear: a conversion from before per-row q8; lanes may differ from single runs)' } : {}),
+        ...figures(r),
+      };
+      row('full-size stand-in, Node CPU,', r);
+      await record('batch', out);
+    }
+    // Mid-size model in Chromium (onnxruntime-web WASM), q8.
+    if (opts.batchBrowser) {
+      const mid = await ensureMidModel(join(ROOT, '.cache', 'bench-sweep-mid'), converted, ['q8', 'q4', 'fp32']);
+      const r = await sweepInChromium(mid, { device: 'wasm', dtype: 'q8', budgets, solution, pairs: opts.batchPairs, port: opts.port, log });
+      runs['mid-chromium-wasm-q8'] = { model: 'mid-size random Qwen2 (tools/bench-sweep.ts MID_QWEN2)', runtime: 'headless Chromium, onnxruntime-web WASM', ...figures(r) };
+      row('mid-size, Chromium WASM,', r);
+      await record('batch', out);
     }
   }
 
