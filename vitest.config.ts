@@ -1,8 +1,15 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Test files that replace modules or globals (vi.mock, vi.stubGlobal, vi.resetModules): they need a
-// module registry of their own, so they run isolated.
-const MOCKING = ['src/app/busy.test.ts', 'src/app/history-actions.test.ts', 'src/app/worker-client.test.ts'];
+// Unit test files that replace modules or globals (vi.mock, vi.stubGlobal, vi.resetModules, …) need a
+// module registry of their own, so they run isolated. Found by reading the files, so a new one cannot
+// be forgotten here.
+const SRC = new URL('./src/', import.meta.url);
+const MOCKING = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+  .map((f) => f.replaceAll('\\', '/'))
+  .filter((f) => f.endsWith('.test.ts') && /\bvi\.(mock|doMock|unmock|resetModules|stubGlobal|stubEnv)\b/.test(readFileSync(new URL(f, SRC), 'utf8')))
+  .map((f) => `src/${f}`)
+  .sort();
 
 // Projects (all run by `vitest run`; `npm run test:unit` runs the two unit ones):
 // - unit: src/**, pure logic, stores, UI helpers. No model files and no onnxruntime sessions, so no
