@@ -1,6 +1,6 @@
 // Node CLI for the Qwen2 safetensors -> ONNX converter (src/convert/convert.ts).
 //
-//   npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--revision main]
+//   npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--embedding int8|float] [--revision main]
 //
 // <folder>: a local Hugging Face snapshot (config.json, model.safetensors or
 // model.safetensors.index.json + shards, tokenizer files).
@@ -133,6 +133,7 @@ export interface CliArgs {
   readonly revision: string;
   readonly attention: string | undefined;
   readonly kvCache: string | undefined;
+  readonly embedding: string | undefined;
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -141,6 +142,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let revision = 'main';
   let attention: string | undefined;
   let kvCache: string | undefined;
+  let embedding: string | undefined;
   const dtypes: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -154,12 +156,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (a === '--revision') revision = value();
     else if (a === '--attention') attention = value();
     else if (a === '--kv-cache') kvCache = value();
+    else if (a === '--embedding') embedding = value();
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (input === undefined) input = a;
     else throw new Error(`unexpected argument ${a}`);
   }
-  if (!input) throw new Error('usage: npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--revision main]');
-  return { input, out, dtypes, revision, attention, kvCache };
+  if (!input) throw new Error('usage: npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--embedding int8|float] [--revision main]');
+  return { input, out, dtypes, revision, attention, kvCache, embedding };
 }
 
 async function isDir(p: string) {
@@ -185,7 +188,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.error(`[${p.phase}]${pct} ${p.item ?? ''}`);
   };
   const t0 = Date.now();
-  const result = await convertQwen2(src, nodeWriter(out), { dtypes: args.dtypes, attention: args.attention, kvCache: args.kvCache, onProgress });
+  const result = await convertQwen2(src, nodeWriter(out), { dtypes: args.dtypes, attention: args.attention, kvCache: args.kvCache, embedding: args.embedding, onProgress });
   const total = Object.values(result.files).reduce((a, b) => a + b, 0);
   console.error(`wrote ${out} (${result.dtypes.join(', ')}; ${(total / 2 ** 20).toFixed(1)} MiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
