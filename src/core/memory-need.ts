@@ -9,7 +9,7 @@ export type MemoryDevice = 'wasm' | 'webgpu';
  * loading and running a token, divided by the model's files, measured on the full-size E1 stand-in
  * in headless Chromium 156 (`npm run bench -- --only memory`, tools/bench/memory.ts; figures in
  * bench/README.md), rounded up: WASM q8 2.92x from the network and 3.27x from Cache Storage;
- * WebGPU q4 on SwiftShader, whose "GPU" memory is CPU memory (an upper bound for a real GPU).
+ * WebGPU q4 4.03x on SwiftShader, whose "GPU" memory is CPU memory (an upper bound for a real GPU).
  */
 export const PEAK_OVER_FILES: Readonly<Record<MemoryDevice, number>> = { wasm: 3.3, webgpu: 4.1 };
 
