@@ -61,7 +61,7 @@ async function check(key: string, src: Exclude<ReturnType<typeof parseModelSourc
   const where = src.kind === 'local' ? { kind: 'url' as const, host: `${location.origin}/`, path: src.path.replace(/^\/+/, '') } : src;
   try {
     const hits = { n: 0 };
-    const [size, report] = await Promise.all([remoteModelSize(where, dtype, cacheFirst(hits)), deviceReport()]);
+    const [size, report] = await Promise.all([remoteModelSize(where, dtype, cacheFirst(hits), undefined, true), deviceReport()]);
     // Files already stored need no more room: the storage figure only matters for a download.
     memoryNeedFound(key, memoryNeed(size, device, hits.n > 0 ? { ...report, storageFreeBytes: null } : report));
   } catch {

@@ -20,7 +20,7 @@ describe('foreign model links', () => {
     expect(foreignHost('http://localhost:4173/models/x', 'http://localhost:5173')).toBe('localhost:4173');
   });
 
-  it('sizes a plain folder by HEAD requests, skipping files it does not have (no external data unless config.json announces it)', async () => {
+  it('sizes a plain folder by HEAD requests only (a foreign host before the yes), skipping files it does not have', async () => {
     const asked: string[] = [];
     const size = await remoteModelSize(src('https://m.example/a/b'), 'q4', async (url, init) => {
       asked.push(`${init?.method} ${url}`);
@@ -38,13 +38,16 @@ describe('foreign model links', () => {
     expect(announcedChunks(config, 'q8')).toBe(3);
     expect(announcedChunks(null, 'q4')).toBeNull();
     expect(filesFor('q8', 2)).toEqual(expect.arrayContaining(['onnx/model_quantized.onnx', 'onnx/model_quantized.onnx_data', 'onnx/model_quantized.onnx_data_1']));
-    const size = await remoteModelSize(src('https://m.example/a'), 'q4', async (url) => ({
+    const head = async (url: string) => ({
       ok: true,
       status: 200,
       headers: new Headers({ 'content-length': url.includes('.onnx_data') ? '1000000' : '10' }),
       json: async () => (url.endsWith('/config.json') ? config : null),
-    }));
+    });
+    const size = await remoteModelSize(src('https://m.example/a'), 'q4', head, undefined, true);
     expect(size).toEqual({ bytes: 2_000_050, files: 7 });
+    // Without reading config.json (a foreign host), only the first data file is looked for.
+    expect(await remoteModelSize(src('https://m.example/a'), 'q4', head)).toEqual({ bytes: 1_000_050, files: 6 });
     const tree = [
       { path: 'onnx/model_q4.onnx', size: 200 },
       { path: 'onnx/model_q4.onnx_data', size: 130, lfs: { size: 1_000_000 } },

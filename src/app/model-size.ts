@@ -25,7 +25,18 @@ export function foreignHost(input: string, ownOrigin?: string): string | null {
 type FetchLike = (url: string, init?: { method?: string; signal?: AbortSignal }) => Promise<Pick<Response, 'ok' | 'status' | 'headers' | 'json'>>;
 
 /** Total download size of `src` in `dtype`; throws with a message the user can read. */
-export async function remoteModelSize(src: Exclude<ModelSource, { kind: 'local' }>, dtype: Dtype, fetchFn: FetchLike, signal?: AbortSignal): Promise<RemoteSize> {
+/**
+ * `readConfig`: read config.json to count the external data chunks it announces (a GET: only for
+ * this app's own server or the cache; a foreign host gets HEAD requests only, before the user's
+ * yes, and the first data file is looked for).
+ */
+export async function remoteModelSize(
+  src: Exclude<ModelSource, { kind: 'local' }>,
+  dtype: Dtype,
+  fetchFn: FetchLike,
+  signal?: AbortSignal,
+  readConfig = false,
+): Promise<RemoteSize> {
   if (src.kind === 'hub') {
     const wanted = new Set(filesFor(dtype, 100));
     const res = await fetchFn(`https://huggingface.co/api/models/${src.id}/tree/main?recursive=1`, { signal });
@@ -46,12 +57,14 @@ export async function remoteModelSize(src: Exclude<ModelSource, { kind: 'local' 
     return { bytes, files };
   }
   const base = `${src.host}${src.path}/`;
-  const config = await fetchFn(`${base}config.json`, { signal })
-    .then((r) => (r.ok ? r.json() : null))
-    .catch(() => null);
+  const config = readConfig
+    ? await fetchFn(`${base}config.json`, { signal })
+        .then((r) => (r.ok ? r.json() : null))
+        .catch(() => null)
+    : undefined;
   const sizes = await Promise.all(
     // Only what transformers.js will fetch: external data only as config.json announces it.
-    filesFor(dtype, announcedChunks(config, dtype) ?? 0).map(async (f) => {
+    filesFor(dtype, config === undefined ? 1 : (announcedChunks(config, dtype) ?? 0)).map(async (f) => {
       const res = await fetchFn(base + f, { method: 'HEAD', signal });
       if (!res.ok) return null;
       const n = Number(res.headers.get('content-length'));
