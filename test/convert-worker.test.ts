@@ -292,7 +292,8 @@ describe('convert', () => {
     await host.handle({ type: 'remove', modelId: MODEL_ID });
     const m = posted.at(-1)!;
     expect(m).toMatchObject({ type: 'removed', modelId: MODEL_ID });
-    if (m.type === 'removed') expect(m.bytesFreed).toBeGreaterThan(100_000);
+    // What is freed is the stored model less the deleted tokenizer.json (models[0].bytes counts the manifest's files).
+    if (m.type === 'removed') expect(m.bytesFreed).toBeGreaterThan(models[0]!.bytes / 2);
     expect(convertedKeys(cache)).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.t
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
 import { ATTENTION_KINDS, Q8_ROWS_KEY, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
-import { dequantizeQ4Rows, dequantizeQ8, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
+import { dequantizeInt8Rows, dequantizeQ4Rows, dequantizeQ8, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
 import { makeTinyQwen2, type TinyCheckpoint, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
 import { nodeSource, nodeWriter } from '../tools/convert.ts';
@@ -104,8 +104,11 @@ function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): num
   return m;
 }
 
-/** The float32 weights each graph dtype computes with (4-bit round trip; fp16 rounding for q4f16). */
-function effectiveWeights(ck: TinyCheckpoint, dtype: GraphDtype): { config: Qwen2Config; get: (n: string) => Float32Array } {
+/**
+ * The float32 weights each graph dtype computes with (4-bit round trip; fp16 rounding for q4f16;
+ * the int8-per-row embedding round trip for q4 and q8 unless `floatEmbedding`).
+ */
+function effectiveWeights(ck: TinyCheckpoint, dtype: GraphDtype, floatEmbedding = false): { config: Qwen2Config; get: (n: string) => Float32Array } {
   if (dtype === 'fp32') return { config: ck.config, get: (n) => ck.weights.get(n)! };
   const c = ck.config;
   const half = dtype === 'q4f16';
@@ -123,6 +126,10 @@ function effectiveWeights(ck: TinyCheckpoint, dtype: GraphDtype): { config: Qwen
   }
   const head = ck.weights.get(c.tieWordEmbeddings ? qwen2Names.embed : qwen2Names.lmHead)!;
   out.set(qwen2Names.lmHead, q4(head, c.vocabSize, c.hiddenSize));
+  if (!half && !floatEmbedding) {
+    const embed = ck.weights.get(qwen2Names.embed)!;
+    out.set(qwen2Names.embed, dequantizeInt8Rows(quantizeInt8Rows(embed, c.vocabSize, c.hiddenSize), c.hiddenSize));
+  }
   // The graph's lm_head is its own (quantized) tensor even when the checkpoint ties it.
   return { config: { ...c, tieWordEmbeddings: false }, get: (n) => out.get(n)! };
 }
@@ -131,10 +138,17 @@ const PROMPT = [5, 17, 42, 99, 7, 250];
 const DECODE = [3, 77, 150, 201];
 
 /** Prefill + decode steps in ORT and in the reference; returns the max |logit difference|. */
-async function compareWithReference(dir: string, ck: TinyCheckpoint, dtype: GraphDtype, refDtype: GraphDtype = dtype, kvHalf = dtype === 'q4f16') {
+async function compareWithReference(
+  dir: string,
+  ck: TinyCheckpoint,
+  dtype: GraphDtype,
+  refDtype: GraphDtype = dtype,
+  kvHalf = dtype === 'q4f16',
+  floatEmbedding = false,
+) {
   const session = await ort.InferenceSession.create(join(dir, 'onnx', onnxFileName(dtype)));
   const runner = new OrtRunner(session, ck.config, dtype === 'q4f16', kvHalf);
-  const w = effectiveWeights(ck, refDtype);
+  const w = effectiveWeights(ck, refDtype, floatEmbedding);
   const ref = new Qwen2Reference(w.config, w.get);
   let err = maxAbsDiff(await runner.step(PROMPT), ref.forward(PROMPT));
   for (const t of DECODE) err = Math.max(err, maxAbsDiff(await runner.step([t]), ref.forward([t])));
@@ -382,6 +396,45 @@ describe('convert + onnxruntime-node vs reference', () => {
     const err = await batchOfTwo('gqa', [9, 8, 7, 6, 5], [20, 21, 22, 23, 24]);
     console.log(`fp32 gqa batch 2 (equal lengths): max |Δlogit| = ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-4);
+  });
+
+  it('q4 and q8 store the embedding as int8 rows (a quarter of float32) and look them up exactly; embedding "float" keeps float32', async () => {
+    // The q4 comparison on the same dequantized weights is float32 throughout, so a lookup that
+    // dequantizes the int8 rows wrongly (scale of another row, no scale, bytes read as uint8)
+    // moves the logits by far more than 1e-4; the float-embedding conversion must still match the
+    // reference with the float table. Sizes: V·H·4 float32 bytes become V·H int8 + V·4 scale bytes.
+    const results: string[] = [];
+    for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
+      const ck = makeTinyQwen2(SHAPES[name]!);
+      const { vocabSize: V, hiddenSize: H } = ck.config;
+      const int8 = await convertToFolder(`emb-int8-${name}`, ck, { dtypes: ['q4', 'q8'] });
+      const float = await convertToFolder(`emb-float-${name}`, ck, { dtypes: ['q4', 'q8'], embedding: 'float' });
+      for (const d of ['q4', 'q8'] as const) {
+        const data = `onnx/${onnxFileName(d)}_data`;
+        const saved = float.result.files[data]! - int8.result.files[data]!;
+        expect(Math.abs(saved - (V * H * 4 - V * H - V * 4))).toBeLessThanOrEqual(2 * 64); // up to two alignment pads
+      }
+      const q4 = await compareWithReference(int8.dir, ck, 'q4');
+      const q4Float = await compareWithReference(float.dir, ck, 'q4', 'q4', false, true);
+      const q4VsOriginal = await compareWithReference(int8.dir, ck, 'q4', 'fp32');
+      const q4FloatVsOriginal = await compareWithReference(float.dir, ck, 'q4', 'fp32');
+      results.push(`${name}: q4 int8 embedding ${q4.toExponential(2)}, float ${q4Float.toExponential(2)}; vs unquantized ${q4VsOriginal.toExponential(2)} (float embedding ${q4FloatVsOriginal.toExponential(2)})`);
+      expect(q4).toBeLessThan(1e-4);
+      expect(q4Float).toBeLessThan(1e-4);
+      // The int8 rows add at most a small part to the 4-bit Linear layers' own error.
+      expect(q4VsOriginal).toBeLessThan(q4FloatVsOriginal * 1.25);
+    }
+    console.log(results.join('\n'));
+  });
+
+  it('int8 embedding rows: each value within half a step of its row scale, zero rows stay zero', () => {
+    const K = 7;
+    const w = Float32Array.from({ length: 3 * K }, (_, i) => (i < K ? 0 : Math.sin(i) * (i < 2 * K ? 1e-3 : 40)));
+    const e = quantizeInt8Rows(w, 3, K);
+    expect(e.scales[0]).toBe(0);
+    const back = dequantizeInt8Rows(e, K);
+    for (let i = 0; i < w.length; i++) expect(Math.abs(back[i]! - w[i]!)).toBeLessThanOrEqual(e.scales[Math.floor(i / K)]! / 2 + 1e-12);
+    for (const r of [1, 2]) expect(Math.max(...Array.from(e.q.subarray(r * K, (r + 1) * K), Math.abs))).toBe(127);
   });
 
   it('streams in bounded reads and splits external data into <file>_data, <file>_data_1, ...', async () => {

@@ -1,6 +1,6 @@
 // Node CLI for the Qwen2 safetensors -> ONNX converter (src/convert/convert.ts).
 //
-//   npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|q8|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--q4-accuracy 0|4] [--revision main]
+//   npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|q8|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--q4-accuracy 0|4] [--embedding int8|float] [--revision main]
 //
 // <folder>: a local Hugging Face snapshot (config.json, model.safetensors or
 // model.safetensors.index.json + shards, tokenizer files).
@@ -134,6 +134,7 @@ export interface CliArgs {
   readonly attention: string | undefined;
   readonly kvCache: string | undefined;
   readonly q4Accuracy?: number;
+  readonly embedding: string | undefined;
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -143,6 +144,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let attention: string | undefined;
   let kvCache: string | undefined;
   let q4Accuracy: number | undefined;
+  let embedding: string | undefined;
   const dtypes: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -157,12 +159,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (a === '--attention') attention = value();
     else if (a === '--kv-cache') kvCache = value();
     else if (a === '--q4-accuracy') q4Accuracy = Number(value());
+    else if (a === '--embedding') embedding = value();
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (input === undefined) input = a;
     else throw new Error(`unexpected argument ${a}`);
   }
-  if (!input) throw new Error('usage: npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--q4-accuracy 0|4] [--revision main]');
-  return { input, out, dtypes, revision, attention, kvCache, ...(q4Accuracy === undefined ? {} : { q4Accuracy }) };
+  if (!input) throw new Error('usage: npm run convert -- <folder | hub-id> [--out dir] [--dtype q4f16|q4|q8|fp32 ...] [--attention plain|plain-kq|gqa] [--kv-cache float32|float16] [--q4-accuracy 0|4] [--embedding int8|float] [--revision main]');
+  return { input, out, dtypes, revision, attention, kvCache, embedding, ...(q4Accuracy === undefined ? {} : { q4Accuracy }) };
 }
 
 async function isDir(p: string) {
@@ -188,7 +191,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.error(`[${p.phase}]${pct} ${p.item ?? ''}`);
   };
   const t0 = Date.now();
-  const result = await convertQwen2(src, nodeWriter(out), { dtypes: args.dtypes, attention: args.attention, kvCache: args.kvCache, q4Accuracy: args.q4Accuracy, onProgress });
+  const result = await convertQwen2(src, nodeWriter(out), { dtypes: args.dtypes, attention: args.attention, kvCache: args.kvCache, q4Accuracy: args.q4Accuracy, embedding: args.embedding, onProgress });
   const total = Object.values(result.files).reduce((a, b) => a + b, 0);
   console.error(`wrote ${out} (${result.dtypes.join(', ')}; ${(total / 2 ** 20).toFixed(1)} MiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -4,6 +4,9 @@
 import { parseModelSource, type ModelSource } from '../core/model-source.ts';
 import type { Dtype } from '../worker/protocol.ts';
 import { MODEL_PRESETS } from './presets.ts';
+import { announcedChunks, filesFor } from '../core/model-files.ts';
+
+export { filesFor };
 
 export interface RemoteSize {
   readonly bytes: number;
@@ -19,18 +22,23 @@ export function foreignHost(input: string, ownOrigin?: string): string | null {
   return MODEL_PRESETS.some((p) => p.modelId.toLowerCase() === id) ? null : 'huggingface.co';
 }
 
-/** The files transformers.js fetches for a causal LM in `dtype` (the data file only if it exists). */
-export function filesFor(dtype: Dtype): string[] {
-  const suffix = dtype === 'fp32' ? '' : `_${dtype}`;
-  return ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', `onnx/model${suffix}.onnx`, `onnx/model${suffix}.onnx_data`];
-}
-
 type FetchLike = (url: string, init?: { method?: string; signal?: AbortSignal }) => Promise<Pick<Response, 'ok' | 'status' | 'headers' | 'json'>>;
 
 /** Total download size of `src` in `dtype`; throws with a message the user can read. */
-export async function remoteModelSize(src: Exclude<ModelSource, { kind: 'local' }>, dtype: Dtype, fetchFn: FetchLike, signal?: AbortSignal): Promise<RemoteSize> {
-  const wanted = new Set(filesFor(dtype));
+/**
+ * `readConfig`: read config.json to count the external data chunks it announces (a GET: only for
+ * this app's own server or the cache; a foreign host gets HEAD requests only, before the user's
+ * yes, and the first data file is looked for).
+ */
+export async function remoteModelSize(
+  src: Exclude<ModelSource, { kind: 'local' }>,
+  dtype: Dtype,
+  fetchFn: FetchLike,
+  signal?: AbortSignal,
+  readConfig = false,
+): Promise<RemoteSize> {
   if (src.kind === 'hub') {
+    const wanted = new Set(filesFor(dtype, 100));
     const res = await fetchFn(`https://huggingface.co/api/models/${src.id}/tree/main?recursive=1`, { signal });
     if (!res.ok) throw new Error(`the Hub answered ${res.status}`);
     const list = (await res.json()) as unknown;
@@ -49,8 +57,14 @@ export async function remoteModelSize(src: Exclude<ModelSource, { kind: 'local' 
     return { bytes, files };
   }
   const base = `${src.host}${src.path}/`;
+  const config = readConfig
+    ? await fetchFn(`${base}config.json`, { signal })
+        .then((r) => (r.ok ? r.json() : null))
+        .catch(() => null)
+    : undefined;
   const sizes = await Promise.all(
-    [...wanted].map(async (f) => {
+    // Only what transformers.js will fetch: external data only as config.json announces it.
+    filesFor(dtype, config === undefined ? 1 : (announcedChunks(config, dtype) ?? 0)).map(async (f) => {
       const res = await fetchFn(base + f, { method: 'HEAD', signal });
       if (!res.ok) return null;
       const n = Number(res.headers.get('content-length'));
@@ -59,5 +73,6 @@ export async function remoteModelSize(src: Exclude<ModelSource, { kind: 'local' 
   );
   const found = sizes.filter((n): n is number => n !== null);
   if (found.length === 0) throw new Error('the folder answered no file sizes');
+  if (sizes[4] === null) throw new Error(`no ${dtype} ONNX weights in this folder`); // filesFor: the graph is 5th
   return { bytes: found.reduce((a, n) => a + n, 0), files: found.length };
 }

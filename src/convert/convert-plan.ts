@@ -54,6 +54,9 @@ export function estimateWeights(config: Qwen2Config, dtype: GraphDtype, maxDataF
     } else if (job.kind === 'q8') {
       add(job.N * job.K);
       add(job.N * 4);
+    } else if (job.kind === 'int8rows') {
+      add(job.V * job.H);
+      add(job.V * 4);
     } else {
       const blocks = job.N * kBlocks(job.K);
       add(blocks * 16);

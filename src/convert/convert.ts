@@ -18,14 +18,14 @@
 //
 // Memory: weights stream one tensor at a time, in row blocks of `chunkBytes` (default 16 MiB of
 // checkpoint data); only the 4-bit scales of the tensor in flight are buffered (1/8 of its
-// float32 size, ~29 MB for a 151936x1536 lm_head). Peak is a few chunk sizes plus the
+// float32 size, ~29 MB for a 151936x1536 lm_head; the int8 embedding's row scales, 0.6 MB). Peak is a few chunk sizes plus the
 // (weight-free) graph protos, independent of the checkpoint size.
 import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, GRAPH_DTYPES, type AttentionKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
-import { kBlocks, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { kBlocks, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
 export const CONVERTER_VERSION = 1;
@@ -62,6 +62,8 @@ export interface ConvertOptions {
   readonly kvCache?: string;
   /** MatMulNBits accuracy_level of q4/q4f16 (default 0; see GraphOptions.q4Accuracy). */
   readonly q4Accuracy?: number;
+  /** Embedding table of q4/q8: 'int8' (default, per-row int8) or 'float' (float32 as before). */
+  readonly embedding?: string;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -182,6 +184,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   if (kvCache !== 'float32' && kvCache !== 'float16') throw new ConvertError(`unsupported KV cache type "${kvCache}" (supported: float32, float16)`);
   const q4Accuracy = options.q4Accuracy ?? 0;
   if (q4Accuracy !== 0 && q4Accuracy !== 4) throw new ConvertError(`unsupported q4 accuracy level ${q4Accuracy} (supported: 0, 4)`);
+  const embedding = (options.embedding ?? 'int8') as EmbeddingKind;
+  if (!EMBEDDING_KINDS.includes(embedding)) throw new ConvertError(`unsupported embedding "${options.embedding}" (supported: ${EMBEDDING_KINDS.join(', ')})`);
   const chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   const maxDataFileBytes = options.maxDataFileBytes ?? 1024 * 1024 * 1024;
   const progress = options.onProgress ?? (() => {});
@@ -199,7 +203,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy }),
+      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -241,8 +245,9 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           continue; // written whole after the pass (its [K, N] layout is a transpose of the rows read)
         }
         const length =
-          job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.N * kBlocks(job.K) * 16;
+          job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.kind === 'int8rows' ? job.V * job.H : job.N * kBlocks(job.K) * 16;
         if (job.kind === 'q4') scaleBufs.set(job, new Float32Array(job.N * kBlocks(job.K)));
+        if (job.kind === 'int8rows') scaleBufs.set(job, new Float32Array(job.V));
         starts.set(job, { ...(await target.data.begin(length)), length });
       }
       for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
@@ -254,6 +259,10 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
             await target.data.write(job.dtype === 'f16' ? toF16Bytes(block) : bytesOf(block));
           } else if (job.kind === 'q8') {
             quantizeQ8Rows(block, n, job.K, { ...q8Bufs.get(job)!, r0 });
+          } else if (job.kind === 'int8rows') {
+            const e = quantizeInt8Rows(block, n, job.H);
+            scaleBufs.get(job)!.set(e.scales, r0);
+            await target.data.write(bytesOf(e.q));
           } else {
             const q = quantizeQ4Rows(block, n, job.K, job.scaleDtype === 'f16');
             scaleBufs.get(job)!.set(q.scales, r0 * kBlocks(job.K));
@@ -278,7 +287,13 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           continue;
         }
         const s = starts.get(job)!;
-        if (job.kind === 'float') {
+        if (job.kind === 'int8rows') {
+          g.externalInitializer(job.initQ, DType.int8, [job.V, job.H], s.location, s.offset, s.length);
+          const bytes = bytesOf(scaleBufs.get(job)!);
+          const at = await target.data.begin(bytes.byteLength);
+          await target.data.write(bytes);
+          g.externalInitializer(job.initScales, DType.float32, [job.V, 1], at.location, at.offset, bytes.byteLength);
+        } else if (job.kind === 'float') {
           g.externalInitializer(job.init, job.dtype === 'f16' ? DType.float16 : DType.float32, job.dims, s.location, s.offset, s.length);
         } else {
           const nb = kBlocks(job.K);
@@ -345,6 +360,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       attention,
       kvCache,
       ...(q4Accuracy ? { q4Accuracy } : {}),
+      embedding,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -120,14 +120,50 @@ export function quantizeQ8Rows(w: Float32Array, rows: number, K: number, into?: 
   const out = into ?? { bT: new Int8Array(K * rows), scales: new Float32Array(rows), r0: 0 };
   const N = out.scales.length;
   for (let r = 0; r < rows; r++) {
-    let m = 0;
-    for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(w[r * K + k]!));
     const n = out.r0 + r;
-    const scale = m / 127;
-    out.scales[n] = scale;
-    const inv = scale ? 1 / scale : 0;
+    const inv = rowScale(w, r, K, out.scales, n);
     for (let k = 0; k < K; k++) out.bT[k * N + n] = Math.round(w[r * K + k]! * inv);
   }
+  return out;
+}
+
+/** Symmetric int8 scale of row r (max |w| / 127) stored at scales[at]; returns 1 / scale (0 for a zero row). */
+function rowScale(w: Float32Array, r: number, K: number, scales: Float32Array, at: number): number {
+  let m = 0;
+  for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(w[r * K + k]!));
+  const scale = m / 127;
+  scales[at] = scale;
+  return scale ? 1 / scale : 0;
+}
+
+/** int8 rows for an embedding lookup: W[v][k] ≈ q[v * K + k] * scales[v] (rows NOT transposed). */
+export interface Int8Rows {
+  readonly q: Int8Array;
+  readonly scales: Float32Array;
+}
+
+/**
+ * The embedding table of the q4/q8 graphs: per-row symmetric int8 (the q8 scheme, one scale per
+ * token row), kept in row order so the converter streams it like the float table and the graph
+ * runs it as Gather(int8 rows) · Gather(scales) with standard ops. (com.microsoft
+ * GatherBlockQuantized would allow 4 bits, but onnxruntime-web's asyncify build, the app's, has it
+ * only in the WebGPU EP, not on WASM: tools/embed-probe.ts.)
+ */
+export function quantizeInt8Rows(w: Float32Array, rows: number, K: number): Int8Rows {
+  if (w.length !== rows * K) throw new Error(`quantizeInt8Rows: ${w.length} values, expected ${rows}x${K}`);
+  const q = new Int8Array(rows * K);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const inv = rowScale(w, r, K, scales, r);
+    for (let k = 0; k < K; k++) q[r * K + k] = Math.round(w[r * K + k]! * inv);
+  }
+  return { q, scales };
+}
+
+/** The float32 rows the int8 embedding lookup yields (for reference runs in tests). */
+export function dequantizeInt8Rows(e: Int8Rows, K: number): Float32Array {
+  const out = new Float32Array(e.q.length);
+  for (let i = 0; i < out.length; i++) out[i] = e.q[i]! * e.scales[Math.floor(i / K)]!;
   return out;
 }
 

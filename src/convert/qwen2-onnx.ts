@@ -12,7 +12,7 @@
 // dtypes:
 //   fp32   float32 everywhere; Linear layers are Gemm(transB=1) on the checkpoint's [N, K] weights.
 //   q4     float32 activations/cache/logits; Linear weights (and lm_head) 4-bit MatMulNBits with
-//          float32 scales; embedding table float32.
+//          float32 scales; embedding table int8 per row (see EmbeddingKind).
 //   q4f16  float16 activations, float16 KV cache and float16 logits (what transformers.js and
 //          onnx-community q4f16 exports use; the KV cache dtype follows the graph's input type);
 //          4-bit MatMulNBits with float16 scales; embedding table float16. Attention scores are
@@ -25,7 +25,12 @@
 //          (model_quantized.onnx), which ORT's WASM backend runs ~100x faster than MatMulNBits
 //          (tools/wasm-probe.ts) — except that activations are quantized per row (token), not by
 //          DynamicQuantizeLinear over the whole tensor, so batched rows equal their single runs
-//          (config.json says so: Q8_ROWS_KEY). Embedding table float32.
+//          (config.json says so: Q8_ROWS_KEY). Embedding table int8 per row.
+//
+// The embedding table (vocab x hidden: 151936 x 1536 = 933 MB in float32, about half of the q4
+// files) is int8 with one float32 scale per token row in q4 and q8: Gather on the int8 rows and
+// on the scales, Cast, Mul (standard ops, so every EP runs it: tools/embed-probe.ts), 4x smaller.
+// `embedding: 'float'` keeps the float table.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -75,6 +80,16 @@ export type WeightJob =
       readonly initScales: string;
       readonly N: number;
       readonly K: number;
+    }
+  | {
+      readonly kind: 'int8rows';
+      readonly source: string;
+      /** int8 [V, H], the table's rows in order */
+      readonly initQ: string;
+      /** float32 [V, 1], one scale per row */
+      readonly initScales: string;
+      readonly V: number;
+      readonly H: number;
     };
 
 export interface Qwen2Graph {
@@ -116,6 +131,13 @@ export const ATTENTION_KINDS: readonly AttentionKind[] = ['plain', 'plain-kq', '
  */
 export type KvCacheType = 'float32' | 'float16';
 
+/**
+ * The embedding table's storage: 'int8' (per-row symmetric int8, the default for q4 and q8) or
+ * 'float' (the activations' float type; always for fp32 and q4f16).
+ */
+export type EmbeddingKind = 'int8' | 'float';
+export const EMBEDDING_KINDS: readonly EmbeddingKind[] = ['int8', 'float'];
+
 export interface GraphOptions {
   readonly attention?: AttentionKind;
   readonly kvCache?: KvCacheType;
@@ -127,7 +149,11 @@ export interface GraphOptions {
    * kernels and is as slow either way.
    */
   readonly q4Accuracy?: 0 | 4;
+  readonly embedding?: EmbeddingKind;
 }
+
+/** Whether a graph of this dtype stores its embedding table as int8 rows. */
+export const int8Embedding = (dtype: GraphDtype, embedding: EmbeddingKind = 'int8') => embedding === 'int8' && (dtype === 'q4' || dtype === 'q8');
 
 export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: GraphOptions = {}): Qwen2Graph {
   const attention = options.attention ?? 'plain';
@@ -333,7 +359,16 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   }
 
   // ---- decoder -------------------------------------------------------------------------------
-  let h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H); // [B*S, H]
+  let h: string; // [B*S, H]
+  if (int8Embedding(dtype, options.embedding)) {
+    const src = qwen2Names.embed;
+    const job = { kind: 'int8rows', source: src, initQ: `${src}_I8`, initScales: `${src}_row_scale`, V, H } as const;
+    weights.push(job);
+    const rows = cast(g.op('Gather', [job.initQ, inputIds], { axis: 0 }), DType.float32); // [B,S,H]
+    h = toRows(g.op('Mul', [rows, g.op('Gather', [job.initScales, inputIds], { axis: 0 })]), H); // scales [B,S,1]
+  } else {
+    h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H);
+  }
   for (let i = 0; i < c.numLayers; i++) {
     const n = qwen2Names.layer(i);
     const x = rmsNorm(h, n.inputNorm);

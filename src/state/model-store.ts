@@ -1,5 +1,6 @@
 // Model loading state. Actions are named after what happened, not what they set.
 import { createStore } from 'zustand/vanilla';
+import type { MemoryNeed } from '../core/memory-need.ts';
 import type { Device, Dtype, FileProgress, GpuProbe, ModelInfo } from '../worker/protocol.ts';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -33,6 +34,11 @@ export interface ModelState {
     readonly host: string;
     readonly size: { readonly bytes: number; readonly files: number } | { readonly error: string } | null;
   } | null;
+  /**
+   * What loading the chosen model would need (files, memory at peak) against what the device
+   * reports, for `key` = model|device|dtype; `need` null while it is being sized or when it cannot be.
+   */
+  readonly memory: { readonly key: string; readonly need: MemoryNeed | null } | null;
 }
 
 const initial: ModelState = {
@@ -49,6 +55,7 @@ const initial: ModelState = {
   sizes: {},
   lost: null,
   consent: null,
+  memory: null,
 };
 
 export const modelStore = createStore<ModelState>(() => initial);
@@ -122,6 +129,16 @@ export function downloadConsentAsked(modelId: string, host: string): void {
 export function downloadSizeFound(modelId: string, size: { bytes: number; files: number } | { error: string }): void {
   const c = modelStore.getState().consent;
   if (c?.modelId === modelId) modelStore.setState({ consent: { ...c, size } });
+}
+
+/** The model, device or weights chosen changed: what they need is being sized (or cannot be: null key). */
+export function memoryCheckStarted(key: string | null): void {
+  modelStore.setState({ memory: key === null ? null : { key, need: null } });
+}
+
+/** The chosen model's files were sized and the device asked: stale answers (another choice since) are dropped. */
+export function memoryNeedFound(key: string, need: MemoryNeed | null): void {
+  if (modelStore.getState().memory?.key === key) modelStore.setState({ memory: need ? { key, need } : null });
 }
 
 /** Answered (yes or no): the question goes away. */

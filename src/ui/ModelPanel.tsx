@@ -10,6 +10,7 @@ import { OneClickConvert } from './OneClickConvert.tsx';
 import { formatBytes, formatSeconds } from './format.ts';
 import { Alert } from './Alert.tsx';
 import { ModelNotices } from './ModelNotices.tsx';
+import { MemoryNotice } from './MemoryNotice.tsx';
 
 export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
   const status = useStore(modelStore, (s) => s.status);
@@ -144,6 +145,7 @@ function ModelChooser({ showTestModels, onDone }: { showTestModels: boolean; onD
         </button>
       </div>
       {preset && !oneClick && <p className="note">{preset.note}</p>}
+      {status !== 'loading' && <MemoryNotice input={oneClick ? oneClick.convertedId : modelInput} />}
       <LoadStatus />
       <ModelNotices />
       <Alert message={error} />

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page] [-- --port 4181] [-- --model <folder> --dtype q4]
+// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page,memory] [-- --port 4181] [-- --model <folder> --dtype q4]
 //               [-- --batch-dtypes q8,q4] [-- --no-browser] [-- --batch-pairs 1]   (batch: the stand-in's dtypes on the CPU; skip the Chromium part; pairs timed)
 //
 // E1 at full size, on this machine: writes the full-size stand-in (tools/standin, cached under
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
 import { startHubServer } from '../hub-server.ts';
+import { memoryBench } from './memory.ts';
 import { pageBench } from './page.ts';
 import { ensureMidModel, runSweepBench } from '../bench-sweep.ts';
 import { sweepInChromium } from './sweep-browser.ts';
@@ -27,7 +28,7 @@ import type { SweepBenchResult } from '../sweep-measure.ts';
 import { decodeVsContext, loadEngine, loopVsGenerate, prefillAndCut, sweepVsSeparate, type ModelUnderTest } from './node-items.ts';
 
 const run = promisify(execFile);
-const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'batch', 'page'] as const;
+const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'batch', 'page', 'memory'] as const;
 type Item = (typeof ITEMS)[number];
 const RESULTS = join(ROOT, 'bench', 'results.json');
 const log = (s: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -110,7 +111,7 @@ async function main() {
   const converted = opts.model ?? join(benchDir, 'e1-standin-bf16-onnx');
   const dtypes = 'q4';
 
-  const needModel = opts.only.some((i) => i !== 'convert' && i !== 'page');
+  const needModel = opts.only.some((i) => i !== 'convert' && i !== 'page' && i !== 'memory');
   // The batched sweep runs on q8 (what the app picks on WASM/CPU) and q4 conversions of its own.
   if (opts.only.includes('convert') || (needModel && !opts.model && !existsSync(join(converted, 'config.json')))) {
     const bf16 = await ensureStandin('bf16', 1, log);
@@ -252,6 +253,36 @@ async function main() {
     rows.push(['2.6 JS before first interaction (gzip), main thread', `${r.jsBeforeInteractionGzipKB} KB (goal < 200); + ${r.workerJsAtStartGzipKB} KB in the workers started at load (model, converter)`]);
     rows.push([`2.6 long tasks > 50 ms, ${r.streamedTokens} math tokens at ${r.tokensPerSecond} tok/s`, `${r.longTasksOver50ms} (longest ${r.longestTaskMs} ms; goal 0; load average ${r.streamLoadAverage1m.join(' -> ')})`]);
     rows.push(['2.6 render time, last 1K tokens / first 1K', `${r.lastOverFirst1k}x (${r.renderLast1kMs} vs ${r.renderFirst1kMs} ms; goal <= 1.2)`]);
+  }
+
+  if (opts.only.includes('memory')) {
+    // q4 and q8 of the stand-in in one folder (--model: another one); converted once, then reused.
+    const dir = opts.model ?? join(benchDir, 'e1-standin-q4-q8-onnx');
+    if (!existsSync(join(dir, 'config.json'))) {
+      const bf16 = await ensureStandin('bf16', 1, log);
+      log(`memory: converting ${bf16.dir} to q4 and q8`);
+      await convertChild(bf16.dir, dir, 'q4,q8');
+    }
+    const models = [
+      { dir, device: 'wasm', dtype: 'q8' },
+      // WASM q4 is left out: ORT's WASM MatMulNBits decodes ~100x slower than q8 (tools/wasm-probe.ts).
+      ...(opts.quick ? [] : [{ dir, device: 'webgpu', dtype: 'q4' } as const]),
+    ] as const;
+    const r = await memoryBench({ port: opts.port, models, log });
+    await record('memory', {
+      browser: 'headless Chromium (playwright-core), production build, model served as a same-origin folder',
+      measure: 'sum of VmRSS of the browser process and all its descendants, sampled every 100 ms (/proc); WebGPU is SwiftShader: its GPU memory is the gpu-process RSS',
+      runs: r,
+    });
+    for (const m of r as { device: string; dtype: string; filesMB: number; network: Record<string, number>; cache: Record<string, number> }[]) {
+      for (const from of ['network', 'cache'] as const) {
+        const x = m[from];
+        rows.push([
+          `14 peak browser memory / files, ${m.device} ${m.dtype} (${m.filesMB} MB) from ${from}`,
+          `${x.peakOverFiles}x (peak ${x.peakMB} MB; above idle ${x.peakAboveIdleOverFiles}x; after load ${x.afterLoadOverFiles}x, CPU side ${x.cpuSideAfterLoadOverFiles}x)`,
+        ]);
+      }
+    }
   }
 
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -1,0 +1,54 @@
+// What loading a model will take, stated before the load: its files, and the browser's memory at
+// peak as a measured multiple of those files (issue 14). Pure: the page supplies the sizes and what
+// the device reports (navigator.deviceMemory, navigator.storage.estimate()).
+
+export type MemoryDevice = 'wasm' | 'webgpu';
+
+/**
+ * Peak browser memory (the sum of the resident memory of all the browser's processes) while
+ * loading and running a token, divided by the model's files, measured on the full-size E1 stand-in
+ * in headless Chromium 156 (`npm run bench -- --only memory`, tools/bench/memory.ts; figures in
+ * bench/README.md), rounded up: WASM q8 2.92x from the network and 3.27x from Cache Storage;
+ * WebGPU q4 4.03x on SwiftShader, whose "GPU" memory is CPU memory (an upper bound for a real GPU).
+ */
+export const PEAK_OVER_FILES: Readonly<Record<MemoryDevice, number>> = { wasm: 3.3, webgpu: 4.1 };
+
+export interface DeviceReport {
+  /** navigator.deviceMemory: GB, rounded down to a power of two and capped (Chrome: 8); null when absent. */
+  readonly deviceMemoryGB: number | null;
+  /** navigator.storage.estimate(): quota - usage, null when absent. */
+  readonly storageFreeBytes: number | null;
+}
+
+export interface MemoryNeed {
+  readonly filesBytes: number;
+  readonly files: number;
+  readonly device: MemoryDevice;
+  readonly factor: number;
+  readonly peakBytes: number;
+  readonly deviceMemoryBytes: number | null;
+  readonly storageFreeBytes: number | null;
+  /** The device reports less memory than the peak. */
+  readonly memoryShort: boolean;
+  /** The site's storage quota left is smaller than the files (they cannot all be cached). */
+  readonly storageShort: boolean;
+}
+
+const GB = 2 ** 30;
+
+export function memoryNeed(size: { readonly bytes: number; readonly files: number }, device: MemoryDevice, report: DeviceReport): MemoryNeed {
+  const factor = PEAK_OVER_FILES[device];
+  const peakBytes = Math.ceil(size.bytes * factor);
+  const deviceMemoryBytes = report.deviceMemoryGB !== null && report.deviceMemoryGB > 0 ? report.deviceMemoryGB * GB : null;
+  return {
+    filesBytes: size.bytes,
+    files: size.files,
+    device,
+    factor,
+    peakBytes,
+    deviceMemoryBytes,
+    storageFreeBytes: report.storageFreeBytes,
+    memoryShort: deviceMemoryBytes !== null && deviceMemoryBytes < peakBytes,
+    storageShort: report.storageFreeBytes !== null && report.storageFreeBytes < size.bytes,
+  };
+}

@@ -1,0 +1,244 @@
+// Issue 14, the `memory` item: peak browser memory while the production build loads (and runs a few
+// tokens of) a converted model, as a ratio to the model's files. Memory is the sum of the resident
+// set sizes (VmRSS) of every process of the Chromium under test (the browser and all its children:
+// renderer with the model worker, GPU process, utilities), sampled every 100 ms from /proc. On
+// SwiftShader the GPU process's memory IS the "GPU" memory (a CPU implementation of WebGPU): it is
+// reported on its own line, and "CPU side" means every other process.
+//
+// One load at a time (a full-size load takes minutes and several GB): the model is served from a local
+// server as a same-origin folder (/models/<name>/), loaded by URL (network), then the page is
+// reloaded and the same model loaded again, now from Cache Storage (transformers.js' browser cache).
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { ROOT } from '../standin/standin.ts';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json' };
+const PAGE = 4096;
+
+/** A static server for the built app, with `/models/<name>/` mapped to model folders (streamed, with Content-Length). */
+function serve(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const m = /^\/models\/([^/]+)\/(.+)$/.exec(path);
+    const file = m ? (models[m[1]!] ? join(models[m[1]!]!, m[2]!) : '') : join(dist, path.endsWith('/') ? `${path}index.html` : path);
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) throw new Error('not a file');
+      res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size });
+      if (req.method === 'HEAD') return res.end();
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, headers).end();
+    }
+  });
+  return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
+}
+
+interface Proc {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly kind: string;
+  readonly rss: number;
+}
+
+async function processes(): Promise<Proc[]> {
+  const out: Proc[] = [];
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const [st, statm] = await Promise.all([readFile(`/proc/${d}/stat`, 'utf8'), readFile(`/proc/${d}/statm`, 'utf8')]);
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      const rss = Number(statm.split(' ')[1]) * PAGE;
+      let kind = 'browser';
+      if (st.includes('(chrom')) {
+        const cmd = await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
+        kind = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+        if (kind === 'utility') kind = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1] ?? 'utility';
+      }
+      out.push({ pid: Number(d), ppid, kind, rss });
+    } catch {
+      // the process ended while listed
+    }
+  }
+  return out;
+}
+
+/** `root` and all its descendants among `all`. */
+function treeOf(root: number, all: readonly Proc[]): Proc[] {
+  const children = new Map<number, Proc[]>();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const tree: Proc[] = [];
+  const stack = all.filter((p) => p.pid === root);
+  while (stack.length) {
+    const p = stack.pop()!;
+    tree.push(p);
+    stack.push(...(children.get(p.pid) ?? []));
+  }
+  return tree;
+}
+
+/** RSS of `root` and all its descendants, by process kind (renderer, gpu-process, network.mojom.NetworkService, ...). */
+async function treeRss(root: number): Promise<Record<string, number>> {
+  const byKind: Record<string, number> = {};
+  for (const p of treeOf(root, await processes())) byKind[p.kind] = (byKind[p.kind] ?? 0) + p.rss;
+  return byKind;
+}
+
+const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const gpuOf = (r: Record<string, number>) => r['gpu-process'] ?? 0;
+
+/**
+ * Samples every 100 ms until stopped: the peak total and the breakdown at that peak. The process
+ * tree is re-listed once a second (new processes), the known ones' statm read every sample.
+ */
+function sampler(root: number, log: (s: string) => void) {
+  let peak: Record<string, number> = {};
+  let stopped = false;
+  let samples = 0;
+  let logged = 0;
+  const done = (async () => {
+    let tree: Proc[] = [];
+    let listedAt = 0;
+    while (!stopped) {
+      if (Date.now() - listedAt > 1000) {
+        tree = treeOf(root, await processes());
+        listedAt = Date.now();
+      }
+      const r: Record<string, number> = {};
+      for (const p of tree) {
+        const statm = await readFile(`/proc/${p.pid}/statm`, 'utf8').catch(() => null);
+        if (statm) r[p.kind] = (r[p.kind] ?? 0) + Number(statm.split(' ')[1]) * PAGE;
+      }
+      samples++;
+      if (total(r) > total(peak)) peak = r;
+      if (total(peak) > logged + 256 * 2 ** 20) {
+        logged = total(peak);
+        log(`memory: peak so far ${MB(logged)} MB ${JSON.stringify(Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, MB(v)])))}`);
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await done;
+      return { peak, samples };
+    },
+  };
+}
+
+export interface MemoryModel {
+  /** Folder of a converted model (config.json + onnx/). */
+  readonly dir: string;
+  readonly dtype: 'q4' | 'q8';
+  readonly device: 'wasm' | 'webgpu';
+  /** Skip the second load from Cache Storage. */
+  readonly networkOnly?: boolean;
+}
+
+/** The bytes transformers.js downloads for `dtype`: the graph and its external data chunks. */
+export async function modelFilesBytes(dir: string, dtype: string): Promise<number> {
+  const base = dtype === 'q8' ? 'model_quantized.onnx' : `model_${dtype}.onnx`;
+  let n = 0;
+  for (const f of await readdir(join(dir, 'onnx'))) if (f === base || f.startsWith(`${base}_data`)) n += (await stat(join(dir, 'onnx', f))).size;
+  return n;
+}
+
+const MB = (b: number) => Math.round(b / 2 ** 20);
+
+async function loadAndRun(page: Page, query: string, root: number, log: (s: string) => void) {
+  await page.goto(`/?${query}`);
+  await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(1000);
+  const before = total(await treeRss(root));
+  const s = sampler(root, log);
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  const failed = page.locator('p.error[role="alert"]').first();
+  await Promise.race([page.getByText(/^Ready:/).waitFor({ timeout: 30 * 60_000 }), failed.waitFor({ timeout: 30 * 60_000 })]);
+  if (await failed.isVisible()) {
+    await s.stop();
+    throw new Error(`memory: the load failed: ${await failed.textContent()}`);
+  }
+  const loadS = (Date.now() - t0) / 1000;
+  log(`memory: loaded in ${loadS.toFixed(0)} s; running a prompt and one token`);
+  let ran = false;
+  try {
+    // One thinking token and no solution: the prefill and a decode step with the KV cache (more
+    // tokens add only the cache, a few MB; on a shared 2-core machine each costs seconds).
+    await page.getByRole('textbox', { name: 'Problem', exact: true }).fill('What is 6 times 7?', { timeout: 10_000 });
+    await page.getByLabel('Thinking budget', { exact: true }).fill('1', { timeout: 10_000 });
+    await page.getByLabel('Solution budget', { exact: true }).fill('0', { timeout: 10_000 });
+    await page.getByRole('button', { name: 'Run' }).click({ timeout: 10_000 });
+    await page.getByTestId('stats').waitFor({ timeout: 15 * 60_000 });
+    ran = true;
+  } catch (e) {
+    log(`memory: the run did not finish (${String(e).split('\n')[0]}); load figures only`);
+  }
+  const { peak, samples } = await s.stop();
+  await page.waitForTimeout(3000);
+  const after = await treeRss(root);
+  return { before, peak, after, loadS, samples, ran };
+}
+
+/** `dist`: an app already built (e.g. another commit's, to compare); default: build this checkout. */
+export async function memoryBench(opts: { port: number; models: readonly MemoryModel[]; log: (s: string) => void; dist?: string }) {
+  const dist = opts.dist ?? join(ROOT, '.cache', 'bench', 'memory-dist');
+  if (!opts.dist) {
+    opts.log('memory: building the app (vite build)');
+    await build({ root: ROOT, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
+  }
+  const results: Record<string, unknown>[] = [];
+  for (const m of opts.models) {
+    const files = await modelFilesBytes(m.dir, m.dtype);
+    const server = await serve(dist, { standin: m.dir }, opts.port);
+    const bs = await chromium.launchServer({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'] });
+    try {
+      const root = bs.process().pid!;
+      const browser = await chromium.connect(bs.wsEndpoint());
+      const page = await (await browser.newContext({ baseURL: `http://localhost:${opts.port}` })).newPage();
+      const query = `model=/models/standin&device=${m.device}&dtype=${m.dtype}`;
+      const row: Record<string, unknown> = { device: m.device, dtype: m.dtype, model: m.dir, filesMB: MB(files) };
+      for (const from of m.networkOnly ? (['network'] as const) : (['network', 'cache'] as const)) {
+        opts.log(`memory: ${m.device} ${m.dtype} (${MB(files)} MB of files) from ${from === 'network' ? 'the local server' : 'Cache Storage'}`);
+        const r = await loadAndRun(page, query, root, opts.log);
+        const cpuAfter = total(r.after) - gpuOf(r.after);
+        row[from] = {
+          loadS: Math.round(r.loadS),
+          ranAToken: r.ran,
+          samples: r.samples,
+          beforeMB: MB(r.before),
+          peakMB: MB(total(r.peak)),
+          peakOverFiles: Number((total(r.peak) / files).toFixed(2)),
+          peakAboveIdleOverFiles: Number(((total(r.peak) - r.before) / files).toFixed(2)),
+          peakByProcessMB: Object.fromEntries(Object.entries(r.peak).map(([k, v]) => [k, MB(v)])),
+          afterLoadMB: MB(total(r.after)),
+          afterLoadOverFiles: Number((total(r.after) / files).toFixed(2)),
+          cpuSideAfterLoadOverFiles: Number((cpuAfter / files).toFixed(2)),
+          afterByProcessMB: Object.fromEntries(Object.entries(r.after).map(([k, v]) => [k, MB(v)])),
+        };
+        opts.log(`memory: ${JSON.stringify(row[from])}`);
+      }
+      results.push(row);
+      await browser.close();
+    } finally {
+      await bs.close();
+      server.close();
+    }
+  }
+  return results;
+}
+
+// Direct use: npx tsx tools/bench/memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder | -] [network-only]
+if (process.argv[1]?.endsWith('memory.ts')) {
+  const [dir, device, dtype, port, distArg, only] = process.argv.slice(2);
+  const dist = distArg && distArg !== '-' ? distArg : undefined;
+  const models = [{ dir: dir!, device: device as 'wasm', dtype: dtype as 'q8', networkOnly: only === 'network-only' }];
+  const r = await memoryBench({ port: Number(port ?? 4291), models, log: (s) => console.error(s), dist });
+  console.log(JSON.stringify(r, null, 2));
+}

@@ -1,0 +1,134 @@
+// Which quantized embedding lookups each runtime the app uses actually runs (issue 14):
+//   gbq4      com.microsoft GatherBlockQuantized, uint8 data (two 4-bit values a byte, MatMulNBits'
+//             layout and default zero point 8), block 32 along the hidden axis, float32 scales
+//   gbq8      the same with bits=8 (one byte a value, zero point 128)
+//   int8row   standard ops: Gather on int8 rows [V, H] and on per-row float32 scales [V, 1], Cast, Mul
+//   f16       standard ops: Gather on float16 rows, Cast to float32
+// Each is checked against the float32 rows it encodes (max |Δ| over the gathered values), on
+// onnxruntime-node (CPU), onnxruntime-web WASM in Node, and onnxruntime-web in Chromium (WASM and
+// WebGPU; WebGPU is SwiftShader on this machine).
+//
+//   npx tsx tools/embed-probe.ts [--port 4290] [--no-browser]
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { chromium } from 'playwright-core';
+import { DType, GraphBuilder } from '../src/convert/onnx-builder.ts';
+import { f32ToF16Bits } from '../src/convert/half.ts';
+import { kBlocks, quantizeQ4Rows, quantizeQ8Blocks, quantizeQ8Rows } from '../src/convert/quantize.ts';
+
+const args = process.argv.slice(2);
+const PORT = Number(args[args.indexOf('--port') + 1] || 4290);
+const V = 1000;
+const H = 96;
+const IDS = [3, 999, 0, 512, 3, 77];
+
+const w = new Float32Array(V * H);
+let seed = 7;
+for (let i = 0; i < w.length; i++) {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  w[i] = ((seed / 2 ** 32) * 2 - 1) * 0.05;
+}
+const raw = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function model(kind: string): Uint8Array {
+  const g = new GraphBuilder('embed');
+  const ids = g.input('input_ids', DType.int64, [1, IDS.length]);
+  let y: string;
+  if (kind === 'gbq4' || kind === 'gbq8') {
+    const bits = kind === 'gbq4' ? 4 : 8;
+    const q = bits === 4 ? quantizeQ4Rows(w, V, H, false) : quantizeQ8Blocks(w, V, H);
+    const data = g.constant({ dtype: DType.uint8, dims: [V, (H * bits) / 8], raw: q.b });
+    const scales = g.constant({ dtype: DType.float32, dims: [V, kBlocks(H)], raw: raw(q.scales) });
+    y = g.op('GatherBlockQuantized', [data, ids, scales], { bits, block_size: 32, gather_axis: 0, quantize_axis: 1 }, { domain: 'com.microsoft' });
+  } else if (kind === 'int8row') {
+    // quantizeQ8Rows writes [K, N] (transposed for MatMulInteger); the probe wants [V, H] rows.
+    const q = quantizeQ8Rows(w, V, H);
+    const rows = new Int8Array(V * H);
+    for (let v = 0; v < V; v++) for (let h = 0; h < H; h++) rows[v * H + h] = q.bT[h * V + v]!;
+    const data = g.constant({ dtype: DType.int8, dims: [V, H], raw: raw(rows) });
+    const scales = g.constant({ dtype: DType.float32, dims: [V, 1], raw: raw(q.scales) });
+    y = g.op('Mul', [g.op('Cast', [g.op('Gather', [data, ids], { axis: 0 })], { to: DType.float32 }), g.op('Gather', [scales, ids], { axis: 0 })]);
+  } else {
+    const data = g.constant({ dtype: DType.float16, dims: [V, H], raw: raw(Uint16Array.from(w, f32ToF16Bits)) });
+    y = g.op('Cast', [g.op('Gather', [data, ids], { axis: 0 })], { to: DType.float32 });
+  }
+  g.nodeWithOutputs('Identity', [y], ['out']);
+  g.output('out', DType.float32, [1, IDS.length, H]);
+  return g.toBytes(17);
+}
+
+const KINDS = ['gbq4', 'gbq8', 'int8row', 'f16'];
+const expected = Float32Array.from(IDS.flatMap((id) => [...w.subarray(id * H, (id + 1) * H)]));
+const maxDiff = (out: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(out[i]! - expected[i]!));
+  return out.length === expected.length ? m : Number.NaN;
+};
+const report = (where: string, kind: string, r: string) => console.log(`${where.padEnd(22)} ${kind.padEnd(8)} ${r}`);
+
+type AnyOrt = typeof ortNode | typeof ortWeb;
+async function inNode(where: string, ort: AnyOrt, opts: object) {
+  for (const kind of KINDS) {
+    try {
+      const s = await (ort.InferenceSession as typeof ortWeb.InferenceSession).create(model(kind), opts);
+      const out = await s.run({ input_ids: new (ort.Tensor as typeof ortWeb.Tensor)('int64', BigInt64Array.from(IDS, BigInt), [1, IDS.length]) });
+      report(where, kind, `ok  max|Δ| ${maxDiff(out.out!.data as Float32Array).toExponential(2)}`);
+    } catch (e) {
+      report(where, kind, `FAIL ${String(e).split('\n')[0]!.slice(0, 160)}`);
+    }
+  }
+}
+
+await inNode('onnxruntime-node cpu', ortNode, {});
+ortWeb.env.wasm.numThreads = 1;
+await inNode('ort-web wasm (node)', ortWeb, { executionProviders: ['wasm'] });
+
+if (!args.includes('--no-browser')) {
+  const dist = join(import.meta.dirname, '..', 'node_modules', 'onnxruntime-web', 'dist');
+  const models = Object.fromEntries(KINDS.map((k) => [k, model(k)]));
+  const server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    if (path === '/') return res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end('<!doctype html><title>probe</title>');
+    if (path.startsWith('/model/')) return res.writeHead(200, headers).end(models[path.slice(7)]);
+    try {
+      const body = await readFile(join(dist, path.slice(1)));
+      res.writeHead(200, { ...headers, 'Content-Type': path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(PORT, '127.0.0.1', () => r()));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://localhost:${PORT}/`);
+    for (const ep of ['wasm', 'webgpu']) {
+      for (const kind of KINDS) {
+        const r = await page.evaluate(
+          async ({ ep, kind, ids }) => {
+            const bundle = '/ort.webgpu.bundle.min.mjs'; // the bundle transformers.js loads (asyncify build)
+            const ort = await import(/* @vite-ignore */ bundle);
+            ort.env.wasm.numThreads = 1;
+            try {
+              const bytes = new Uint8Array(await (await fetch(`/model/${kind}`)).arrayBuffer());
+              const s = await ort.InferenceSession.create(bytes, { executionProviders: [ep] });
+              const out = await s.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
+              return { data: Array.from(out.out.data as Float32Array) };
+            } catch (e) {
+              return { error: String(e).split('\n')[0]!.slice(0, 160) };
+            }
+          },
+          { ep, kind, ids: IDS },
+        );
+        report(`ort-web ${ep} (chromium)`, kind, 'error' in r ? `FAIL ${r.error}` : `ok  max|Δ| ${maxDiff(r.data!).toExponential(2)}`);
+      }
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
