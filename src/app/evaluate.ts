@@ -28,7 +28,7 @@ import type { EvalSettings } from '../state/eval-settings-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import { startRun } from './actions.ts';
 import { busyReason, jobStarted, stopActiveRun } from './busy.ts';
-import { isLoaded, loadModelInTurn, throwIfBroken, waitFor, waitForRunEnd } from './compare.ts';
+import { isLoaded, jobEnd, loadModelInTurn, throwIfBroken, waitFor, waitForRunEnd } from './compare.ts';
 import { loadEvalSet } from './eval-sets.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -206,15 +206,15 @@ async function runPending(id: string): Promise<'finished' | 'paused' | 'stopped'
 
 /** Drives evaluation `id` (already in the store, status running) to its end. */
 async function drive(id: string): Promise<void> {
-  let status: 'finished' | 'paused' | 'stopped' | 'failed';
+  let status: 'finished' | 'paused' | 'stopped' | 'failed' | 'interrupted';
   let error: string | null = null;
   // The one Stop (src/app/busy.ts) stops this evaluation like its own Stop button.
   const release = jobStarted(() => endEvaluation('stop'));
   try {
     status = await runPending(id);
   } catch (e) {
-    status = 'failed';
-    error = e instanceof Error ? e.message : String(e);
+    ({ status, error } = jobEnd(e));
+    if (status === 'interrupted') error = `${error} Graded samples are kept; Resume goes on (the sample in flight runs again with its seed).`;
   } finally {
     release();
   }
@@ -288,7 +288,7 @@ function endEvaluation(how: 'pause' | 'stop'): void {
 export const pauseEvaluation = (): void => endEvaluation('pause');
 export const stopEvaluation = (): void => endEvaluation('stop');
 
-/** Resumes the shown evaluation where it stopped (paused, failed, or stopped). */
+/** Resumes the shown evaluation where it stopped (paused, interrupted, failed, or stopped). */
 export function resumeEvaluation(): string | null {
   const e = evalStore.getState().evaluation;
   if (!e || e.status === 'running' || e.status === 'finished') return null;

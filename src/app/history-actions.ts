@@ -81,7 +81,7 @@ function singleRecord(r: Run): ComparisonRecord {
       },
     ],
     sweep: null,
-    status: r.status === 'finished' ? 'finished' : r.status === 'failed' ? 'failed' : 'stopped',
+    status: r.status === 'finished' || r.status === 'failed' || r.status === 'interrupted' ? r.status : 'stopped',
   };
 }
 
@@ -105,7 +105,7 @@ export const INTERRUPTED_KEY = 'elastic-interrupted-v1';
 export function interruptedRecords(why: string): ComparisonRecord[] {
   const mark = (r: ComparisonRecord): ComparisonRecord => ({
     ...r,
-    status: 'stopped',
+    status: 'interrupted',
     lanes: r.lanes.map((l) => (l.outcome.error || l.outcome.solutionEnd ? l : { ...l, outcome: { ...l.outcome, error: why } })),
   });
   const c = compareStore.getState().comparison;

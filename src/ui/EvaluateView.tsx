@@ -34,7 +34,7 @@ export function EvaluatePanel() {
   const [message, setMessage] = useState<string | null>(null);
   const id = useId();
   const running = status === 'running';
-  const resumable = status === 'paused' || status === 'failed' || status === 'stopped';
+  const resumable = status === 'paused' || status === 'interrupted' || status === 'failed' || status === 'stopped';
   const readFile = async (file: File | undefined, then: (text: string, name: string) => Promise<string | null> | string | null) => {
     if (!file) return;
     setMessage(await then(await file.text(), file.name));
@@ -185,7 +185,7 @@ function StatusLine({ e }: { e: EvalRecord }) {
     else if (activity?.kind === 'sampling')
       head = `Running ${e.models[activity.model]}: problem ${activity.problem + 1}, sample ${activity.sample + 1}…`;
     else head = 'Running…';
-  } else head = { finished: 'Finished', paused: 'Paused', stopped: 'Stopped', failed: 'Failed' }[e.status];
+  } else head = { finished: 'Finished', paused: 'Paused', stopped: 'Stopped', failed: 'Failed', interrupted: 'Interrupted' }[e.status];
   return (
     <p role="status" className="muted" data-testid="eval-status">
       {head}: {parts.join(' · ')}
