@@ -2,16 +2,17 @@
 // own "interrupted" status — not "failed" — keeping finished lanes, graded samples and the partial
 // text. The worker client's events are called directly (no Worker: a stub swallows the messages).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { EvalProblem } from '../core/evaluation.ts';
+import type { EvalProblem, EvalRecord } from '../core/evaluation.ts';
 import { compareSettingsStore, compareStore, defaultCompareSettings, toRecord } from '../state/compare-store.ts';
-import { evalStore, resetEvalStore } from '../state/eval-store.ts';
+import { evalStore, evaluationOpened, resetEvalStore } from '../state/eval-store.ts';
 import { defaultEvalSettings } from '../state/eval-settings-store.ts';
 import { loadRequested, modelLoaded, probed, resetModelStore } from '../state/model-store.ts';
 import { isActive, runStore } from '../state/run-store.ts';
 import { defaultSettings, settingsStore } from '../state/settings-store.ts';
 import { requestComparison, waitFor } from './compare.ts';
 import { dispatchFromWorker, workerLost } from './dispatch.ts';
-import { requestEvaluation } from './evaluate.ts';
+import { evalLockName, requestEvaluation, resumeEvaluation, stopEvaluation } from './evaluate.ts';
+import { FakeLocks } from '../../test/fake-locks.ts';
 
 function readyModel(modelId = '/models/m') {
   loadRequested(modelId, 'webgpu', 'q4');
@@ -111,5 +112,49 @@ describe('a lost worker interrupts a job, which keeps what it had', () => {
     expect(e.error).toMatch(/^The model worker stopped unexpectedly\. Graded samples are kept; Resume goes on/);
     expect(e.samples).toHaveLength(1);
     expect(e.samples[0]!.lanes[0]).toMatchObject({ answer: '2', correct: true });
+  });
+});
+
+describe('two tabs never run one evaluation (a Web Lock per evaluation)', () => {
+  const paused: EvalRecord = {
+    id: 'eval-1',
+    createdAt: 0,
+    set: { id: 'custom', label: 'mine.json' },
+    selection: { mode: 'all', count: 0, seed: 0 },
+    problems: [{ id: 'a', problem: '1+1', answers: ['2'] }],
+    models: ['/models/m'],
+    budgets: [4],
+    solution: 5,
+    k: 1,
+    seed: 0,
+    sampling: { kind: 'greedy' },
+    samples: [],
+    status: 'paused',
+    error: null,
+    activeMs: 0,
+  };
+
+  it('Resume while another tab holds the evaluation shows it running there and runs nothing; once released it runs here', async () => {
+    const locks = new FakeLocks();
+    vi.stubGlobal('navigator', { locks });
+    readyModel();
+    const otherTab = locks.hold(evalLockName('eval-1'));
+    evaluationOpened(paused, null);
+    expect(resumeEvaluation()).toBeNull();
+    const shown = await waitFor(evalStore, (s) => s.elsewhere);
+    expect(shown.evaluation?.status).toBe('paused');
+    expect(shown.notice).toMatch(/running in another tab of this app \(0 of 1 samples/);
+    expect(runStore.getState().run).toBeNull();
+    // Stop here would overwrite the other tab's status: refused while it runs there.
+    stopEvaluation();
+    await Promise.resolve();
+    expect(evalStore.getState().evaluation?.status).toBe('paused');
+
+    otherTab();
+    expect(resumeEvaluation()).toBeNull();
+    await nextRun();
+    expect(evalStore.getState()).toMatchObject({ elsewhere: false, evaluation: { status: 'running' } });
+    // This tab now holds it: a second tab would be refused.
+    expect(() => locks.hold(evalLockName('eval-1'))).toThrow(/already held/);
   });
 });

@@ -3,6 +3,7 @@ import { env } from '@huggingface/transformers';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { parseModelSource } from '../core/model-source.ts';
+import { whileHeld, type Locks } from '../core/exclusive.ts';
 import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
 import { CONVERT_LOCK, clearStaging, type OpfsDirectory } from './convert-storage.ts';
 import { ElasticEngine } from './engine.ts';
@@ -127,7 +128,6 @@ async function isCached(modelId: string): Promise<boolean> {
  * is writing them right now (CONVERT_LOCK): then nothing is touched and the answer says why.
  */
 async function clearCache(): Promise<number> {
-  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   const clear = async () => {
     const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
     await caches.delete(CACHE_NAME);
@@ -136,11 +136,9 @@ async function clearCache(): Promise<number> {
     const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
     return Math.max(0, before - after);
   };
-  if (!locks) return clear();
-  return locks.request(CONVERT_LOCK, { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new Error('A model is being converted (in this or another tab): clear the cache when it has finished.');
-    return clear();
-  });
+  const r = await whileHeld((navigator as Navigator & { locks?: Locks }).locks, CONVERT_LOCK, clear);
+  if (!r.held) throw new Error('A model is being converted (in this or another tab): clear the cache when it has finished.');
+  return r.value;
 }
 
 export function browserDeps(post: HostDeps['post']): HostDeps {
