@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { injectFault, requestProbe } from './app/actions.ts';
+import { injectConvertFault } from './app/convert-client.ts';
 import { guardUnload, recoverInterrupted, watchSingleRuns } from './app/history-actions.ts';
 import { applyUrl } from './app/url-settings.ts';
 import { App } from './ui/App.tsx';
@@ -24,7 +25,12 @@ idle(() => void import('./app/evaluate.ts').then((m) => m.restoreEvaluation()));
 const model = new URLSearchParams(location.search).get('model') ?? '';
 const showTestModels = import.meta.env.DEV || model.startsWith('/models/') || location.search.includes('testModels');
 // e2e tests provoke real faults (a crashed worker, a lost GPU) through this handle.
-if (showTestModels) (window as Window & { __elasticTest?: unknown }).__elasticTest = { injectFault };
+if (showTestModels) {
+  (window as Window & { __elasticTest?: unknown }).__elasticTest = {
+    injectFault,
+    injectConvertFault,
+  };
+}
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ErrorBoundary>
