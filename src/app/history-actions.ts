@@ -4,7 +4,8 @@ import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import type { History } from '../state/history-db.ts';
 import { toHistoryError } from '../state/history-db.ts';
-import { clearHistory, connectHistory, historyFailed, historyStore, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
+import { clearHistory, connectHistory, historyFailed, historyStore, pinInHistory, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
+import { parseHistoryKeep, settingsStore } from '../state/settings-store.ts';
 import { laneOutcome } from '../state/lane-outcome.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { toRecord } from '../state/compare-store.ts';
@@ -24,9 +25,16 @@ export function loadHistory(): void {
 }
 
 export function saveRecord(r: ComparisonRecord): void {
+  // An invalid cap drops nothing (the History tab says what is wrong with it).
+  const keep = parseHistoryKeep(settingsStore.getState().historyKeep);
   void history().then(async (h) => {
-    if (!(await saveToHistory(h, r))) await explainQuota(r);
+    if (!(await saveToHistory(h, r, 'value' in keep ? keep.value : null))) await explainQuota(r);
   });
+}
+
+/** Pins a kept entry (never dropped by the cap) or unpins it. */
+export async function pinRecord(id: string, pinned: boolean): Promise<void> {
+  await pinInHistory(await history(), id, pinned);
 }
 
 const QUOTA_MESSAGE = toHistoryError({ name: 'QuotaExceededError' }, 'save').userMessage;
