@@ -1,5 +1,6 @@
 // Keeps finished runs and comparisons in the local history (IndexedDB).
 import type { ComparisonRecord } from '../core/comparison.ts';
+import { storageSizes } from '../core/storage.ts';
 import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import type { History } from '../state/history-db.ts';
@@ -43,9 +44,7 @@ const QUOTA_MESSAGE = toHistoryError({ name: 'QuotaExceededError' }, 'save').use
 async function explainQuota(r: ComparisonRecord): Promise<void> {
   if (historyStore.getState().error !== QUOTA_MESSAGE) return;
   const est = await navigator.storage?.estimate?.().catch(() => undefined);
-  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-  const needed = new Blob([JSON.stringify(r)]).size;
-  const sizes = est?.quota ? ` This site stores ${mb(est.usage ?? 0)} of the ${mb(est.quota)} the browser allows it; this record needs ${mb(needed)}.` : '';
+  const sizes = storageSizes(est, 'this record', new Blob([JSON.stringify(r)]).size);
   historyFailed(`${QUOTA_MESSAGE}${sizes} Downloaded models take most of it: "Clear model cache" frees them (they download again when loaded).`);
 }
 

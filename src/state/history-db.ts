@@ -24,6 +24,7 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { checkRecord, isObj } from '../core/record-check.ts';
+import { isQuotaError } from '../core/storage.ts';
 import { entryProblem, summarize, type HistoryEntry } from './history-entry.ts';
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -56,11 +57,7 @@ function errorName(e: unknown): string {
   return isObj(e) && isStr(e.name) ? e.name : '';
 }
 
-function isQuota(e: unknown): boolean {
-  const name = errorName(e);
-  // Legacy: Firefox's NS_ERROR_DOM_QUOTA_REACHED, and the old DOMException code 22.
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || (isObj(e) && e.code === 22);
-}
+const isQuota = isQuotaError;
 
 /** Turns whatever IndexedDB threw into a HistoryError with a user-facing message. */
 export function toHistoryError(e: unknown, action: 'open' | 'save' | 'list' | 'read' | 'remove' | 'clear' | 'count'): HistoryError {

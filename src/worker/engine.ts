@@ -7,7 +7,7 @@ import { AutoModelForCausalLM, AutoTokenizer, Tensor, env, type PreTrainedModel,
 import { DecodeError, decode, validateRequest, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult, type Row } from '../core/decode.ts';
 import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
-import { planRows, type CacheLayout, type MemoryLimits, type RowPlan } from '../core/row-memory.ts';
+import { contextFor, planRows, type CacheLayout, type MemoryLimits, type RowPlan } from '../core/row-memory.ts';
 import { recut } from '../core/recut.ts';
 import { halfToFloat32 } from './fp16.ts';
 import type { Device as BrowserDevice, Dtype, RunSpec } from './protocol.ts';
@@ -308,7 +308,10 @@ export interface EngineInfo {
   readonly modelId: string;
   readonly device: Device;
   readonly dtype: Dtype;
+  /** Positions a run may use: the model's declared length, or fewer when the device cannot hold it (contextFor). */
   readonly context: number;
+  /** Why `context` is below the model's declared length, or null. */
+  readonly contextNote: string | null;
   readonly ids: SpecialIds;
 }
 
@@ -364,8 +367,17 @@ export class ElasticEngine {
       await model.dispose();
       throw e;
     }
-    const context = config.max_position_embeddings ?? 4096;
-    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids }, tokenizer, model, new TensorLedger(), opts.memory ?? {}, opts.batching);
+    // A config from a link may declare any length: the context is what this device can hold.
+    const declared = config.max_position_embeddings ?? 4096;
+    const ledger = new TensorLedger();
+    let layout: CacheLayout | null = null;
+    try {
+      layout = new TransformersBackend(model, ledger).layout;
+    } catch {
+      // no KV cache inputs: the first run says so
+    }
+    const { context, note } = layout ? contextFor(layout, await deviceLimits(opts.device, opts.memory), declared) : { context: declared, note: null };
+    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, contextNote: note, ids }, tokenizer, model, ledger, opts.memory ?? {}, opts.batching);
   }
 
   /** Prompt ids: chat template with the generation prompt, `<think>\n` guaranteed at the end. */
@@ -419,7 +431,7 @@ export class ElasticEngine {
       const request = { promptIds, lanes: req.lanes.map((b) => resolveBudget(b, promptIds.length, context)), sampling: req.sampling, ids, context };
       // Budgets beyond the context get their own message before any memory arithmetic.
       const invalid = validateRequest(request);
-      if (invalid) throw new DecodeError(invalid);
+      if (invalid) throw new DecodeError(this.info.contextNote ? `${invalid} (${this.info.contextNote})` : invalid);
       const plan = await this.planFor(promptIds.length, request.lanes, backend);
       return await decode(backend, request, { ...o, maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity) });
     } finally {
