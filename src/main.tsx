@@ -6,6 +6,7 @@ import { guardUnload, recoverInterrupted, watchSingleRuns } from './app/history-
 import { applyUrl } from './app/url-settings.ts';
 import { App } from './ui/App.tsx';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
+import { breakRendering, RenderFault } from './ui/RenderFault.tsx';
 import { SettingsNotice } from './ui/SettingsNotice.tsx';
 import './ui/app.css';
 
@@ -29,11 +30,13 @@ if (showTestModels) {
   (window as Window & { __elasticTest?: unknown }).__elasticTest = {
     injectFault,
     injectConvertFault,
+    breakRendering,
   };
 }
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ErrorBoundary>
+      {showTestModels && <RenderFault />}
       <SettingsNotice />
       <App showTestModels={showTestModels} initialTab={initialTab} />
     </ErrorBoundary>
