@@ -27,6 +27,7 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
 function ModelLine({ onChange }: { onChange: () => void }) {
   const info = useStore(modelStore, (s) => s.info);
   const warning = useStore(modelStore, (s) => s.warning);
+  const cacheMessage = useStore(modelStore, (s) => s.cacheMessage);
   if (!info) return null;
   return (
     <section className="panel model-line" aria-label="Model">
@@ -52,6 +53,7 @@ function ModelLine({ onChange }: { onChange: () => void }) {
           <button type="button" className="secondary" onClick={requestClearCache}>
             Clear model cache
           </button>
+          {cacheMessage && <p className="muted">{cacheMessage}</p>}
         </div>
       )}
       {info.contextNote && (
