@@ -162,9 +162,21 @@ test('a second tab never runs the same evaluation: it shows it running there, an
   await expect(page.getByTestId('eval-status')).toHaveText(/^Running/);
   await second.screenshot({ path: info.outputPath('running-elsewhere.png'), fullPage: true });
 
-  // The first tab closes mid-evaluation (its lock goes with it): the second resumes, every sample once.
+  // The first tab closes mid-evaluation (its lock goes with it): the second takes over from what the
+  // first kept (not from the copy it showed), every sample once.
+  const count = async (p: Page) => Number((await p.getByTestId('eval-status').textContent())!.match(/(\d+) of 12/)![1]);
+  const shownHere = await count(second);
+  await expect.poll(() => count(page), { timeout: 300_000 }).toBeGreaterThan(shownHere);
+  const doneThere = await count(page);
+  expect(doneThere).toBeLessThan(12);
   await page.close();
-  await second.getByRole('button', { name: 'Resume' }).click();
+  // The browser frees the closed tab's lock a moment later: until then Resume says it runs elsewhere.
+  await expect(async () => {
+    await second.getByRole('button', { name: 'Resume' }).click();
+    await expect(second.getByTestId('eval-notice')).toHaveText(/^Taken over from another tab: (\d+) of 12 samples were done there\.$/, { timeout: 3_000 });
+  }).toPass({ timeout: 60_000 });
+  const takenOver = Number((await second.getByTestId('eval-notice').textContent())!.match(/(\d+) of 12/)![1]);
+  expect(takenOver).toBeGreaterThanOrEqual(doneThere);
   await finished(second);
   await expectTable(second);
   const [csv] = await Promise.all([second.waitForEvent('download'), second.getByRole('button', { name: 'Export CSV' }).click()]);

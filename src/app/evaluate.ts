@@ -249,7 +249,12 @@ function runningElsewhere(e: EvalRecord): void {
 function driveHere(e: EvalRecord, notice: string | null): void {
   evaluationRunning(e, Date.now(), notice);
   void whileHeld(webLocks(), evalLockName(e.id), async () => {
-    await keep((d) => d.saveHeader({ ...e, status: 'running', error: null }));
+    // Taken over from a tab that ran it meanwhile: go on from what that tab kept, not from the shown copy.
+    const d = await evalDb();
+    const kept = d ? await d.get(e.id).catch(() => null) : null;
+    const from = kept && kept.samples.length > e.samples.length ? kept : e;
+    if (from !== e) evaluationRunning(from, Date.now(), `Taken over from another tab: ${from.samples.length} of ${totalSamples(from)} samples were done there.`);
+    await keep((db) => db.saveHeader({ ...from, status: 'running', error: null }));
     await drive(e.id);
   }).then((r) => {
     if (!r.held) runningElsewhere(e);
