@@ -181,3 +181,37 @@ test('a truncated shard is reported before anything is stored, and nothing loada
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'not stored in this browser' })).toContainText('convert it again');
 });
+
+test('the converter worker dies mid-conversion: a clear message, nothing partial kept, and converting works again', async ({ page }, info) => {
+  // The source's weights are held back once converting starts, so the fault lands mid-conversion.
+  let hold = false;
+  const held: (() => Promise<void>)[] = [];
+  await page.context().route(`**${SOURCE}/*.safetensors`, async (route) => {
+    if (!hold) return route.continue();
+    held.push(() => route.continue().catch(() => {}));
+  });
+  await page.goto('/?testModels');
+  await expect(page.getByText(/^GPU:/)).toBeVisible();
+  await openConverter(page);
+  await page.getByLabel('Source: Hub repo, folder URL or path').fill(SOURCE);
+  await page.getByRole('button', { name: 'Check source' }).click();
+  await expect(page.getByTestId('convert-plan')).toContainText(`as ${CONVERTED}`);
+  hold = true;
+  await page.getByRole('button', { name: 'Convert and store' }).click();
+  await expect.poll(() => held.length, { timeout: 60_000 }).toBeGreaterThan(0);
+  // Closed from inside, as the browser ends a worker that ran out of memory: no error event, only its life lock.
+  await page.evaluate(() => (window as unknown as { __elasticTest: { injectConvertFault(f: string): void } }).__elasticTest.injectConvertFault('close'));
+  await expect(page.getByRole('alert').filter({ hasText: 'The converter stopped unexpectedly' })).toContainText(
+    `The conversion of ${CONVERTED} ended; nothing partial is kept`,
+  );
+  await page.screenshot({ path: info.outputPath('converter-died.png'), fullPage: true });
+  hold = false;
+  for (const release of held.splice(0)) await release();
+  await expect.poll(() => convertedCacheKeys(page)).toEqual([]);
+
+  // A fresh converter took over: check and convert again, no page reload.
+  await page.getByRole('button', { name: 'Check source' }).click();
+  await expect(page.getByTestId('convert-plan')).toContainText(`as ${CONVERTED}`);
+  await page.getByRole('button', { name: 'Convert and store' }).click();
+  await expect(page.getByText(`Converted and stored ${CONVERTED}`)).toBeVisible({ timeout: 60_000 });
+});

@@ -146,3 +146,39 @@ test('Pause, Resume and Stop', async ({ page }) => {
   const first = done <= 2 ? '100.0%' : done <= 4 ? '50.0% ± 50.0%' : ACC;
   await expect(page.getByTestId('eval-table').locator('tbody tr').first().locator('td').nth(1)).toHaveText(first);
 });
+
+test('a second tab never runs the same evaluation: it shows it running there, and takes over once that tab is gone', async ({ page, context }, info) => {
+  await setUp(page);
+  await expect(page.getByTestId('eval-status')).toHaveText(/: [1-8] of 12 samples/, { timeout: 300_000 });
+  // A second tab of the app finds the evaluation kept as running: the first tab holds its Web Lock.
+  const second = await context.newPage();
+  await second.goto(PAGE);
+  const status = second.getByTestId('eval-status');
+  await expect(status).toHaveText(/^Running in another tab: \d+ of 12 samples/, { timeout: 60_000 });
+  await expect(second.getByTestId('eval-notice')).toContainText('running in another tab of this app');
+  await expect(second.getByRole('button', { name: 'Stop evaluation' })).toBeDisabled();
+  await second.getByRole('button', { name: 'Resume' }).click();
+  await expect(status).toHaveText(/^Running in another tab/);
+  await expect(page.getByTestId('eval-status')).toHaveText(/^Running/);
+  await second.screenshot({ path: info.outputPath('running-elsewhere.png'), fullPage: true });
+
+  // The first tab closes mid-evaluation (its lock goes with it): the second takes over from what the
+  // first kept (not from the copy it showed), every sample once.
+  const count = async (p: Page) => Number((await p.getByTestId('eval-status').textContent())!.match(/(\d+) of 12/)![1]);
+  const shownHere = await count(second);
+  await expect.poll(() => count(page), { timeout: 300_000 }).toBeGreaterThan(shownHere);
+  const doneThere = await count(page);
+  expect(doneThere).toBeLessThan(12);
+  await page.close();
+  // The browser frees the closed tab's lock a moment later: until then Resume says it runs elsewhere.
+  await expect(async () => {
+    await second.getByRole('button', { name: 'Resume' }).click();
+    await expect(second.getByTestId('eval-notice')).toHaveText(/^Taken over from another tab: (\d+) of 12 samples were done there\.$/, { timeout: 3_000 });
+  }).toPass({ timeout: 60_000 });
+  const takenOver = Number((await second.getByTestId('eval-notice').textContent())!.match(/(\d+) of 12/)![1]);
+  expect(takenOver).toBeGreaterThanOrEqual(doneThere);
+  await finished(second);
+  await expectTable(second);
+  const [csv] = await Promise.all([second.waitForEvent('download'), second.getByRole('button', { name: 'Export CSV' }).click()]);
+  expect((await readFile((await csv.path())!, 'utf8')).trimEnd().split('\r\n')).toHaveLength(25);
+});

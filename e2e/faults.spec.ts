@@ -86,3 +86,26 @@ test('closing the page mid-run warns first; what had streamed enters the history
   await page.getByRole('region', { name: 'History' }).getByRole('listitem').getByRole('button').first().click();
   await expect(page.getByText(/page was closed or reloaded while this ran/).first()).toBeVisible();
 });
+
+test('storage full while a model is cached: it loads and runs, and the page says so with the sizes and a way out', async ({ page }) => {
+  await page.goto('/?model=/models/scripted-think48&device=wasm');
+  await expect(page.getByText(/^GPU:/)).toBeVisible();
+  // A disk nearly full: this origin may store 1 MB (the tokenizer alone is 2.8 MB). Chromium enforces the
+  // override but navigator.storage.estimate() still reports the real quota, so the sizes are not pinned here.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin, quotaSize: 1_000_000 });
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 240_000 });
+  const notice = page.getByTestId('not-cached');
+  await expect(notice).toContainText(
+    /^Browser storage is full, so this model was not kept for next time: it runs now, but downloads again on the next visit\. This site stores [\d.]+ MB of the [\d.]+ MB the browser allows it; the model needs [2-9]\.\d MB\./,
+  );
+  // It runs all the same.
+  await page.getByRole('textbox', { name: 'Problem', exact: true }).fill('What is $6 \\times 7$?');
+  await page.getByLabel('Thinking budget', { exact: true }).fill('8');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('thinking-end')).toHaveText('cut at budget', { timeout: 120_000 });
+  // The way out: clear the cache.
+  await notice.getByRole('button', { name: 'Clear model cache' }).click();
+  await expect(page.getByText(/Cleared the model cache/)).toBeVisible();
+});

@@ -41,3 +41,26 @@ test('a foreign model link asks first (host, size), can be declined, and its loa
   await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 240_000 });
   expect(modelRequests.some((u) => u.endsWith('/config.json'))).toBe(true);
 });
+
+test("a model whose config declares more context than this device can hold is clamped, and the page says why", async ({ page }) => {
+  // A linked model's config may claim any length: a billion positions here.
+  await page.context().route('**/models/scripted-think48/config.json', async (route) => {
+    const config = (await (await route.fetch()).json()) as object;
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...config, max_position_embeddings: 1_000_000_000 }) });
+  });
+  await page.goto('/?model=/models/scripted-think48&device=wasm');
+  await expect(page.getByText(/^GPU:/)).toBeVisible();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 240_000 });
+  const note = page.getByTestId('context-note');
+  await expect(note).toHaveText(
+    /^Context limited to ([\d,]+) positions of the model's 1,000,000,000: the KV cache for 1,000,000,000 would need [\d.]+ GB \(3 caches × 2 layers × 2 KV heads × 16 × 4 bytes per position\), this device allows 1\.0 GB\.$/,
+  );
+  const limited = (await note.textContent())!.match(/limited to ([\d,]+)/)![1]!;
+  await expect(page.getByText(`context ${limited}`)).toBeVisible();
+  // And it runs.
+  await page.getByRole('textbox', { name: 'Problem', exact: true }).fill('What is $6 \\times 7$?');
+  await page.getByLabel('Thinking budget', { exact: true }).fill('8');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('thinking-end')).toHaveText('cut at budget', { timeout: 120_000 });
+});

@@ -1,12 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { injectFault, requestProbe } from './app/actions.ts';
+import { injectConvertFault } from './app/convert-client.ts';
 import { guardUnload, recoverInterrupted, watchSingleRuns } from './app/history-actions.ts';
 import { applyUrl } from './app/url-settings.ts';
 import { modelStore } from './state/model-store.ts';
 import { App } from './ui/App.tsx';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import { preloadRenderer } from './ui/markdown/lazy.ts';
+import { breakRendering, RenderFault } from './ui/RenderFault.tsx';
 import { SettingsNotice } from './ui/SettingsNotice.tsx';
 import './ui/app.css';
 
@@ -34,10 +36,17 @@ const stopWatching = modelStore.subscribe((s) => {
 const model = new URLSearchParams(location.search).get('model') ?? '';
 const showTestModels = import.meta.env.DEV || model.startsWith('/models/') || location.search.includes('testModels');
 // e2e tests provoke real faults (a crashed worker, a lost GPU) through this handle.
-if (showTestModels) (window as Window & { __elasticTest?: unknown }).__elasticTest = { injectFault };
+if (showTestModels) {
+  (window as Window & { __elasticTest?: unknown }).__elasticTest = {
+    injectFault,
+    injectConvertFault,
+    breakRendering,
+  };
+}
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ErrorBoundary>
+      {showTestModels && <RenderFault />}
       <SettingsNotice />
       <App showTestModels={showTestModels} initialTab={initialTab} />
     </ErrorBoundary>

@@ -53,7 +53,7 @@ function fakeCache(): CacheLike & { readonly entries: Map<string, Response>; rea
 }
 
 function setup(
-  opts: { files?: Map<string, Uint8Array>; src?: FileSource; quota?: StorageQuota | null; cache?: ReturnType<typeof fakeCache>; exclusive?: ConvertHostDeps['exclusive'] } = {},
+  opts: { files?: Map<string, Uint8Array>; src?: FileSource; quota?: StorageQuota | null; cache?: ReturnType<typeof fakeCache>; exclusive?: ConvertHostDeps['exclusive']; stager?: ConvertHostDeps['stager'] } = {},
 ) {
   const posted: FromConvertWorker[] = [];
   const cache = opts.cache ?? fakeCache();
@@ -67,7 +67,7 @@ function setup(
     }),
     openCache: async () => cache,
     origin: ORIGIN,
-    stager: async () => blobStager(),
+    stager: opts.stager ?? (async () => blobStager()),
     estimate: async () => (opts.quota === undefined ? { usage: 1e6, quota: 1e10 } : opts.quota),
     now: () => (t += 50),
     chunkBytes: 4096,
@@ -231,6 +231,25 @@ describe('convert', () => {
     expect(b.posted.at(-1)).toMatchObject({ type: 'converted', jobId: 'b2' });
   });
 
+  it('after a converter died: a listing under the lock removes its leftovers and staging; while another tab converts it deletes nothing', async () => {
+    let elsewhere = true; // another tab holds the conversion lock
+    const exclusive = async (fn: () => Promise<void>) => (elsewhere ? false : (await fn(), true));
+    const cache = fakeCache();
+    let cleanups = 0;
+    const { host, posted } = setup({ cache, exclusive, stager: async () => ({ ...blobStager(), cleanup: async () => void cleanups++ }) });
+    // What a worker that died mid-conversion leaves: files without the config.json marker.
+    await cache.put(cacheKey(ORIGIN, '/converted/url/crashed', 'onnx/model_q4.onnx_data'), new Response(new Uint8Array(10)));
+    await host.handle({ type: 'list' });
+    expect(posted.at(-1)).toEqual({ type: 'listed', models: [] });
+    expect(convertedKeys(cache)).toHaveLength(1); // it may be another tab's conversion in progress
+    expect(cleanups).toBe(0);
+    elsewhere = false;
+    await host.handle({ type: 'list' });
+    expect(posted.at(-1)).toEqual({ type: 'listed', models: [] });
+    expect(convertedKeys(cache)).toEqual([]);
+    expect(cleanups).toBe(1);
+  });
+
   it('a failure midway, a cancel, or a too-small quota leave nothing in the cache (and no old copy half-replaced)', async () => {
     const files = sourceFiles();
     const cache = fakeCache();
@@ -286,7 +305,9 @@ describe('convert', () => {
     await host.handle({ type: 'convert', jobId: 'j1', source: URL_SOURCE, dtypes: ['q4'] });
     await cache.put(cacheKey(ORIGIN, '/converted/url/crashed', 'onnx/model_q4.onnx_data'), new Response(new Uint8Array(10)));
     await cache.delete(cacheKey(ORIGIN, MODEL_ID, 'tokenizer.json'));
-    const models = await listConverted(cache, ORIGIN);
+    expect(await listConverted(cache, ORIGIN)).toHaveLength(1);
+    expect(convertedKeys(cache).some((k) => k.includes('/crashed/'))).toBe(true); // skipped, not deleted, without the lock
+    const models = await listConverted(cache, ORIGIN, true);
     expect(models).toEqual([expect.objectContaining({ modelId: MODEL_ID, problems: ['tokenizer.json is missing'] })]);
     expect(convertedKeys(cache).some((k) => k.includes('/crashed/'))).toBe(false);
     await host.handle({ type: 'remove', modelId: MODEL_ID });

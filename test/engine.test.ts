@@ -2,7 +2,7 @@
 import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecodeEvent, DecodeResult } from '../src/core/decode.ts';
-import type { Budgets } from '../src/core/policy.ts';
+import type { Budgets, LaneBudget } from '../src/core/policy.ts';
 import type { Sampling } from '../src/core/sampler.ts';
 import { ElasticEngine, TransformersBackend } from '../src/worker/engine.ts';
 import { MARKER_TEXT, SOLUTION_WORDS, buildScript, solutionTextFor, thinkingTextFor } from '../tools/testmodels/scripted-model.ts';
@@ -41,7 +41,7 @@ interface Traced {
 /** Runs with a backend that records every feed's ids. */
 async function run(
   e: ElasticEngine,
-  lanes: Budgets[],
+  lanes: (Budgets | LaneBudget)[],
   sampling: Sampling = GREEDY,
   onEvent?: (ev: DecodeEvent, abort: () => void) => void,
   opts: { maxRows?: number; laneSeeds?: number[] } = {},
@@ -341,12 +341,37 @@ describe('batched sweep: the trunk and every lane in its solution share each mod
       const { result, calls } = await run(small, lanes);
       expect(calls.every((c) => c.length === 1)).toBe(true);
       result.lanes.forEach((lane, i) => expect(lane.solutionText).toBe(solutionText(budgets[i]!)));
-      await expect(tiny.run(req)).rejects.toThrow(/needs 0\.\d+ MB of KV cache even one row at a time .* but this device allows 0\.10 MB/);
+      // Too little for these budgets even one row at a time: the context itself is limited, and says why.
+      await expect(tiny.run(req)).rejects.toThrow(/context is 57\. .*\(Context limited to 57 positions of the model's 2,048: .* this device allows 0\.10 MB\.\)/);
       expect(tiny.ledger.live()).toBe(0);
     } finally {
       await small.dispose();
       await tiny.dispose();
     }
+  });
+});
+
+describe('the context a device can hold', () => {
+  it('clamps a declared length whose KV cache does not fit, says why with the sizes, and runs "max" budgets within it', async () => {
+    // The scripted graph: 2 layers × 2 KV heads × 16 × 4 bytes × keys and values = 512 bytes per position;
+    // 3 caches at the peak → 400,000 bytes hold 260 positions of the declared 2,048, less 8 for a sweep's masked holes.
+    const small = await ElasticEngine.load('scripted-never-close', { device: 'cpu', dtype: 'fp32', memory: { maxCacheBytes: 400_000 } });
+    try {
+      expect(small.info.context).toBe(252);
+      expect(small.info.contextNote).toBe(
+        "Context limited to 252 positions of the model's 2,048: the KV cache for 2,048 would need 3 MB (3 caches × 2 layers × 2 KV heads × 16 × 4 bytes per position), this device allows 0.38 MB.",
+      );
+      const { result } = await run(small, [{ thinking: 'max', solution: 20 }]);
+      const used = result.stats.promptTokens + result.thinkingIds.length + 1 + result.lanes[0]!.solutionIds.length;
+      expect(result.lanes[0]!.thinkingEnd).toBe('budget');
+      expect(used).toBeLessThanOrEqual(252);
+      expect(used).toBeGreaterThan(230);
+      expect(small.ledger.live()).toBe(0);
+    } finally {
+      await small.dispose();
+    }
+    const roomy = await engine('scripted-never-close');
+    expect(roomy.info).toMatchObject({ context: 2048, contextNote: null });
   });
 });
 

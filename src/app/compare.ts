@@ -183,9 +183,28 @@ export async function waitForRunEnd(runId: string): Promise<Run> {
   return r;
 }
 
+/**
+ * The model worker or its GPU was lost under a job (a comparison, an evaluation): the job ends as
+ * interrupted, not failed — what it finished is kept, and it can go on once the model is reloaded.
+ * `message` is the loss as the model panel tells it ("The model worker crashed (…).").
+ */
+export class JobInterrupted extends Error {
+  override readonly name = 'JobInterrupted';
+}
+
+/** Why the worker was lost, as workerLost recorded it (it is set in the same task as the run's end). */
+const lossMessage = (): string => modelStore.getState().lost?.message ?? 'The model worker was lost.';
+
 /** A run that ended without finishing or being stopped ends the job that waited on it. */
 export function throwIfBroken(r: Run): void {
-  if (r.status === 'failed' || r.status === 'interrupted') throw new Error(r.error ?? 'The run failed.');
+  if (r.status === 'interrupted') throw new JobInterrupted(lossMessage());
+  if (r.status === 'failed') throw new Error(r.error ?? 'The run failed.');
+}
+
+/** How a job's error ends it: interrupted (worker lost) or failed, and the message to show. */
+export function jobEnd(e: unknown): { status: 'interrupted' | 'failed'; error: string } {
+  const error = e instanceof Error ? e.message : String(e);
+  return { status: e instanceof JobInterrupted ? 'interrupted' : 'failed', error };
 }
 
 let counter = 0;
@@ -219,7 +238,10 @@ export function requestComparison(onSaved?: (r: ComparisonRecord) => void): stri
   const run = plan.mode === 'sweep' ? runSweep(id, plan.lanes, settings) : runIndependent(id, plan.lanes, settings);
   void run
     .then((status) => comparisonEnded(id, status))
-    .catch((e: unknown) => comparisonEnded(id, 'failed', e instanceof Error ? e.message : String(e)))
+    .catch((e: unknown) => {
+      const end = jobEnd(e);
+      comparisonEnded(id, end.status, end.error);
+    })
     .finally(() => {
       release();
       const c = compareStore.getState().comparison;
@@ -254,7 +276,7 @@ export function isLoaded(modelId: string): boolean {
 
 /**
  * Loads `modelId` for a runner that runs models in turn (comparisons, evaluations) and waits for
- * it; an error message when it did not load.
+ * it; an error message when it did not load. Throws JobInterrupted when the worker died under it.
  */
 export async function loadModelInTurn(modelId: string): Promise<string | null> {
   const err = loadModel(modelId, true);
@@ -262,7 +284,9 @@ export async function loadModelInTurn(modelId: string): Promise<string | null> {
   // Ends when this load ends, or when another load replaced it (then it counts as failed).
   const s = await waitFor(modelStore, (m) => m.requested?.modelId !== modelId || m.status === 'ready' || m.status === 'error');
   if (s.requested?.modelId !== modelId) return 'another model was loaded instead.';
-  if (s.status === 'error') return s.error ?? s.lost?.message ?? 'the model did not load.';
+  // A load clears `lost`: set now, the worker died during this load.
+  if (s.status === 'error' && s.lost) throw new JobInterrupted(s.lost.message);
+  if (s.status === 'error') return s.error ?? 'the model did not load.';
   return null;
 }
 
@@ -294,7 +318,7 @@ async function runIndependent(id: string, lanes: readonly LaneSettings[], settin
     const run = await waitForRunEnd(runId);
     laneFinished(id, i, laneOutcome(run, 0, run.stats));
     if (run.status === 'stopped') return 'stopped';
-    if (run.status === 'interrupted') throw new Error(`Lane ${i + 1}: ${run.error ?? 'interrupted'}`);
+    if (run.status === 'interrupted') throw new JobInterrupted(`Lane ${i + 1}: ${lossMessage()}`);
   }
   return 'finished';
 }

@@ -7,6 +7,7 @@ import {
   convertMessageReceived,
   convertRejected,
   convertStore,
+  convertWorkerLost,
   hubRepoChosen,
   planRequested,
   sourceFromState,
@@ -14,41 +15,43 @@ import {
 import type { FromConvertWorker, PickedFile, ToConvertWorker } from '../worker/convert-protocol.ts';
 import { modelInputEdited } from '../state/settings-store.ts';
 import { requestLoad } from './actions.ts';
+import { KeptWorker, type ReadyMessage } from './kept-worker.ts';
 
-class ConvertClient {
-  private readonly worker: Worker;
-  private ready = false;
-  private readonly outbox: ToConvertWorker[] = [];
-
-  constructor() {
-    this.worker = new Worker(new URL('../worker/convert.worker.ts', import.meta.url), { type: 'module', name: 'convert' });
-    this.worker.onmessage = (e: MessageEvent<FromConvertWorker>) => {
-      if (e.data.type === 'ready') {
-        this.ready = true;
-        for (const q of this.outbox.splice(0)) this.worker.postMessage(q);
-        return;
-      }
-      convertMessageReceived(e.data);
-      if (e.data.type === 'converted' && e.data.jobId === loadWhenConverted) {
+/**
+ * The converter worker, kept alive like the model worker (kept-worker.ts): its death (crash, out
+ * of memory, a silent close) ends the conversion in flight with a clear message, a fresh worker
+ * takes over, and its first listing — under the conversion lock, so never while another tab
+ * converts — removes what the dead one left: the unfinished model's files and OPFS staging.
+ */
+function startClient(): KeptWorker<ToConvertWorker, Exclude<FromConvertWorker, ReadyMessage>> {
+  const kept: KeptWorker<ToConvertWorker, Exclude<FromConvertWorker, ReadyMessage>> = new KeptWorker({
+    create: () => new Worker(new URL('../worker/convert.worker.ts', import.meta.url), { type: 'module', name: 'convert' }),
+    label: 'The converter',
+    onMessage: (m) => {
+      convertMessageReceived(m);
+      if (m.type === 'converted' && m.jobId === loadWhenConverted) {
         loadWhenConverted = null;
-        loadConverted(e.data.model.modelId);
+        loadConverted(m.model.modelId);
       }
-    };
-    this.worker.onerror = (e) => {
-      convertRejected(`The converter stopped unexpectedly: ${e.message || 'worker error'}. Reload the page and try again.`);
-    };
-  }
-
-  send(m: ToConvertWorker): void {
-    if (this.ready) this.worker.postMessage(m);
-    else this.outbox.push(m);
-  }
+    },
+    onLost: (message) => {
+      loadWhenConverted = null;
+      convertWorkerLost(message);
+      kept.send({ type: 'list' });
+    },
+  });
+  return kept;
 }
 
-let client: ConvertClient | null = null;
-function convertClient(): ConvertClient {
-  client ??= new ConvertClient();
+let client: KeptWorker<ToConvertWorker, Exclude<FromConvertWorker, ReadyMessage>> | null = null;
+function convertClient() {
+  client ??= startClient();
   return client;
+}
+
+/** Test hook (e2e): a real fault in the converter worker. */
+export function injectConvertFault(fault: 'throw' | 'close'): void {
+  convertClient().send({ type: 'testFault', fault });
 }
 
 let counter = 0;

@@ -4,6 +4,7 @@
 // stopping all go through `drive` and the store's `ending` flag: one loop, one place.
 import { sampleSeed } from '../core/avgk.ts';
 import { evalFromJson } from '../core/eval-export.ts';
+import { heldElsewhere, whileHeld, type Locks } from '../core/exclusive.ts';
 import { EVAL_SETS, selectProblems } from '../core/eval-sets.ts';
 import { pendingSamples, totalSamples, type EvalLane, type EvalProblem, type EvalRecord, type EvalSample, type EvalSelection } from '../core/evaluation.ts';
 import { gradeAnswerAsync } from '../core/grade.ts';
@@ -16,6 +17,7 @@ import {
   evaluationEnded,
   evaluationOpened,
   evaluationRunning,
+  evaluationRunningElsewhere,
   evaluationsListed,
   modelLoadingForEval,
   sampleGraded,
@@ -28,7 +30,7 @@ import type { EvalSettings } from '../state/eval-settings-store.ts';
 import { parseBudget, parseSampling, settingsStore } from '../state/settings-store.ts';
 import { startRun } from './actions.ts';
 import { busyReason, jobStarted, stopActiveRun } from './busy.ts';
-import { isLoaded, loadModelInTurn, throwIfBroken, waitFor, waitForRunEnd } from './compare.ts';
+import { isLoaded, jobEnd, loadModelInTurn, throwIfBroken, waitFor, waitForRunEnd } from './compare.ts';
 import { loadEvalSet } from './eval-sets.ts';
 import { comparisonRunIds } from './history-actions.ts';
 
@@ -206,15 +208,15 @@ async function runPending(id: string): Promise<'finished' | 'paused' | 'stopped'
 
 /** Drives evaluation `id` (already in the store, status running) to its end. */
 async function drive(id: string): Promise<void> {
-  let status: 'finished' | 'paused' | 'stopped' | 'failed';
+  let status: 'finished' | 'paused' | 'stopped' | 'failed' | 'interrupted';
   let error: string | null = null;
   // The one Stop (src/app/busy.ts) stops this evaluation like its own Stop button.
   const release = jobStarted(() => endEvaluation('stop'));
   try {
     status = await runPending(id);
   } catch (e) {
-    status = 'failed';
-    error = e instanceof Error ? e.message : String(e);
+    ({ status, error } = jobEnd(e));
+    if (status === 'interrupted') error = `${error} Graded samples are kept; Resume goes on (the sample in flight runs again with its seed).`;
   } finally {
     release();
   }
@@ -222,6 +224,47 @@ async function drive(id: string): Promise<void> {
   const e = current(id);
   if (e) await keep((d) => d.saveHeader(e));
   await refreshEvaluations();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tabs: the tab that runs an evaluation holds its Web Lock for as long as it runs it, so two tabs
+// (both restoring it after a crash, or a Resume in a second tab) never run the same samples twice
+// or overwrite each other's status. A tab that finds the lock taken shows the evaluation as
+// running elsewhere and writes nothing of it.
+
+/** The Web Lock held while a tab runs evaluation `id`. */
+export const evalLockName = (id: string): string => `elastic-eval-${id}`;
+
+const webLocks = (): Locks | undefined => (globalThis.navigator as (Navigator & { locks?: Locks }) | undefined)?.locks;
+
+function runningElsewhere(e: EvalRecord): void {
+  const kept = `${e.samples.length} of ${totalSamples(e)} samples done when this tab looked`;
+  evaluationRunningElsewhere(e, `This evaluation is running in another tab of this app (${kept}). Follow it there; Resume here once that tab has paused, stopped or closed.`);
+}
+
+/**
+ * Runs evaluation `e` in this tab under its lock, from where it stands. Shown as running at once
+ * (so nothing else starts meanwhile); when another tab holds the lock, shown as running there.
+ */
+function driveHere(e: EvalRecord, notice: string | null): void {
+  evaluationRunning(e, Date.now(), notice);
+  void whileHeld(webLocks(), evalLockName(e.id), async () => {
+    // Taken over from a tab that ran it meanwhile: go on from what that tab kept, not from the shown copy.
+    const d = await evalDb();
+    const kept = d ? await d.get(e.id).catch(() => null) : null;
+    const from = kept && kept.samples.length > e.samples.length ? kept : e;
+    if (from !== e) evaluationRunning(from, Date.now(), `Taken over from another tab: ${from.samples.length} of ${totalSamples(from)} samples were done there.`);
+    await keep((db) => db.saveHeader({ ...from, status: 'running', error: null }));
+    await drive(e.id);
+  }).then((r) => {
+    if (!r.held) runningElsewhere(e);
+  });
+}
+
+/** Writes evaluation `e`'s status from a tab that does not run it: only while no other tab runs it. */
+async function whileNotRunningElsewhere(e: EvalRecord, fn: () => Promise<void>): Promise<void> {
+  const r = await whileHeld(webLocks(), evalLockName(e.id), fn);
+  if (!r.held && evalStore.getState().evaluation?.id === e.id) runningElsewhere(e);
 }
 
 let counter = 0;
@@ -264,9 +307,7 @@ export async function requestEvaluation(req: EvalRequest): Promise<string | null
     error: null,
     activeMs: 0,
   };
-  evaluationRunning(record, Date.now());
-  await keep((d) => d.saveHeader(record));
-  void drive(record.id);
+  driveHere(record, null);
   return null;
 }
 
@@ -274,9 +315,12 @@ function endEvaluation(how: 'pause' | 'stop'): void {
   const e = evalStore.getState().evaluation;
   if (!e) return;
   if (e.status === 'paused' && how === 'stop') {
-    evaluationEnded(e.id, 'stopped', Date.now());
-    const now = current(e.id);
-    if (now) void keep((d) => d.saveHeader(now)).then(refreshEvaluations);
+    if (evalStore.getState().elsewhere) return;
+    void whileNotRunningElsewhere(e, async () => {
+      evaluationEnded(e.id, 'stopped', Date.now());
+      const now = current(e.id);
+      if (now) await keep((d) => d.saveHeader(now));
+    }).then(refreshEvaluations);
     return;
   }
   if (e.status !== 'running') return;
@@ -288,14 +332,13 @@ function endEvaluation(how: 'pause' | 'stop'): void {
 export const pauseEvaluation = (): void => endEvaluation('pause');
 export const stopEvaluation = (): void => endEvaluation('stop');
 
-/** Resumes the shown evaluation where it stopped (paused, failed, or stopped). */
+/** Resumes the shown evaluation where it stopped (paused, interrupted, failed, or stopped). */
 export function resumeEvaluation(): string | null {
   const e = evalStore.getState().evaluation;
   if (!e || e.status === 'running' || e.status === 'finished') return null;
   const busy = busyReason();
   if (busy) return busy;
-  evaluationRunning(e, Date.now());
-  void keep((d) => d.saveHeader({ ...e, status: 'running' })).then(() => drive(e.id));
+  driveHere(e, null);
   return null;
 }
 
@@ -326,8 +369,7 @@ export async function restoreEvaluation(): Promise<void> {
     evaluationOpened({ ...record, status: 'paused' }, `Interrupted (${kept}). Resume to go on.`);
     return;
   }
-  evaluationRunning(record, Date.now(), `Resumed after the page was reloaded: ${kept}.`);
-  void drive(record.id);
+  driveHere(record, `Resumed after the page was reloaded: ${kept}.`);
 }
 
 /** Shows a kept evaluation; an error message when it cannot. */
@@ -336,7 +378,9 @@ export async function openEvaluation(id: string): Promise<string | null> {
   const d = await evalDb();
   const e = d ? await d.get(id).catch(() => null) : null;
   if (!e) return dbProblem ?? 'That evaluation could not be read.';
-  evaluationOpened(e, `Opened from history (${e.samples.length} of ${totalSamples(e)} samples).`);
+  // Kept as running but not running here: another tab runs it, or a closed tab left it (resumable).
+  if (e.status === 'running' && (await heldElsewhere(webLocks(), evalLockName(e.id)))) runningElsewhere(e);
+  else evaluationOpened(e.status === 'running' ? { ...e, status: 'paused' } : e, `Opened from history (${e.samples.length} of ${totalSamples(e)} samples).`);
   return null;
 }
 
@@ -354,6 +398,7 @@ export async function importEvaluation(text: string, fileName: string): Promise<
 
 export async function removeEvaluation(id: string): Promise<void> {
   if (evalStore.getState().evaluation?.id === id && evalStore.getState().evaluation?.status === 'running') return;
-  await keep((d) => d.remove(id));
+  // Never under another tab that runs it.
+  await whileHeld(webLocks(), evalLockName(id), () => keep((d) => d.remove(id)));
   await refreshEvaluations();
 }

@@ -1,10 +1,12 @@
 // Keeps finished runs and comparisons in the local history (IndexedDB).
 import type { ComparisonRecord } from '../core/comparison.ts';
+import { storageSizes } from '../core/storage.ts';
 import { referenceFor } from './examples.ts';
 import { compareStore, comparisonOpened } from '../state/compare-store.ts';
 import type { History } from '../state/history-db.ts';
 import { toHistoryError } from '../state/history-db.ts';
-import { clearHistory, connectHistory, historyFailed, historyStore, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
+import { clearHistory, connectHistory, historyFailed, historyStore, pinInHistory, refreshHistory, removeFromHistory, saveToHistory } from '../state/history-store.ts';
+import { parseHistoryKeep, settingsStore } from '../state/settings-store.ts';
 import { laneOutcome } from '../state/lane-outcome.ts';
 import { isActive, runStore, type Run } from '../state/run-store.ts';
 import { toRecord } from '../state/compare-store.ts';
@@ -24,9 +26,16 @@ export function loadHistory(): void {
 }
 
 export function saveRecord(r: ComparisonRecord): void {
+  // An invalid cap drops nothing (the History tab says what is wrong with it).
+  const keep = parseHistoryKeep(settingsStore.getState().historyKeep);
   void history().then(async (h) => {
-    if (!(await saveToHistory(h, r))) await explainQuota(r);
+    if (!(await saveToHistory(h, r, 'value' in keep ? keep.value : null))) await explainQuota(r);
   });
+}
+
+/** Pins a kept entry (never dropped by the cap) or unpins it. */
+export async function pinRecord(id: string, pinned: boolean): Promise<void> {
+  await pinInHistory(await history(), id, pinned);
 }
 
 const QUOTA_MESSAGE = toHistoryError({ name: 'QuotaExceededError' }, 'save').userMessage;
@@ -35,9 +44,7 @@ const QUOTA_MESSAGE = toHistoryError({ name: 'QuotaExceededError' }, 'save').use
 async function explainQuota(r: ComparisonRecord): Promise<void> {
   if (historyStore.getState().error !== QUOTA_MESSAGE) return;
   const est = await navigator.storage?.estimate?.().catch(() => undefined);
-  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-  const needed = new Blob([JSON.stringify(r)]).size;
-  const sizes = est?.quota ? ` This site stores ${mb(est.usage ?? 0)} of the ${mb(est.quota)} the browser allows it; this record needs ${mb(needed)}.` : '';
+  const sizes = storageSizes(est, 'this record', new Blob([JSON.stringify(r)]).size);
   historyFailed(`${QUOTA_MESSAGE}${sizes} Downloaded models take most of it: "Clear model cache" frees them (they download again when loaded).`);
 }
 
@@ -81,7 +88,7 @@ function singleRecord(r: Run): ComparisonRecord {
       },
     ],
     sweep: null,
-    status: r.status === 'finished' ? 'finished' : r.status === 'failed' ? 'failed' : 'stopped',
+    status: r.status === 'finished' || r.status === 'failed' || r.status === 'interrupted' ? r.status : 'stopped',
   };
 }
 
@@ -105,7 +112,7 @@ export const INTERRUPTED_KEY = 'elastic-interrupted-v1';
 export function interruptedRecords(why: string): ComparisonRecord[] {
   const mark = (r: ComparisonRecord): ComparisonRecord => ({
     ...r,
-    status: 'stopped',
+    status: 'interrupted',
     lanes: r.lanes.map((l) => (l.outcome.error || l.outcome.solutionEnd ? l : { ...l, outcome: { ...l.outcome, error: why } })),
   });
   const c = compareStore.getState().comparison;

@@ -1,37 +1,9 @@
 // The worker client keeps a worker alive: each way a worker can die is noticed once, the worker
 // replaced, and events from the dead one ignored. Fake Worker and Web Locks; no browser.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FromWorker, ToWorker } from '../worker/protocol.ts';
+import { FakeWorker, lifeLocks } from '../../test/fake-worker.ts';
 
-class FakeWorker {
-  static all: FakeWorker[] = [];
-  onmessage: ((e: { data: FromWorker }) => void) | null = null;
-  onerror: ((e: { message: string; preventDefault(): void }) => void) | null = null;
-  onmessageerror: (() => void) | null = null;
-  posted: ToWorker[] = [];
-  terminated = false;
-  constructor() {
-    FakeWorker.all.push(this);
-  }
-  postMessage(m: ToWorker) {
-    this.posted.push(m);
-  }
-  terminate() {
-    this.terminated = true;
-  }
-  say(m: FromWorker) {
-    this.onmessage?.({ data: m });
-  }
-}
-
-/** Web Locks where the test decides when a held lock is released. */
-const released = new Map<string, () => void>();
-const locks = {
-  request: (name: string, cb: () => unknown) =>
-    new Promise((resolve) => {
-      released.set(name, () => resolve(cb()));
-    }),
-};
+const { locks, released } = lifeLocks();
 
 beforeEach(() => {
   FakeWorker.all = [];

@@ -54,7 +54,8 @@ export interface ComparisonRecord {
     readonly rows?: number;
     readonly wallMs?: number;
   } | null;
-  readonly status: 'finished' | 'stopped' | 'failed';
+  /** `interrupted`: the model worker or its GPU was lost; finished lanes and the partial one are kept. */
+  readonly status: 'finished' | 'stopped' | 'failed' | 'interrupted';
 }
 
 /** The outcome of a lane that produced nothing (not started yet, or never run: `error` says which). */

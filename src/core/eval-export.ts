@@ -13,7 +13,7 @@ export function evalToJson(r: EvalRecord): string {
   return JSON.stringify({ format: EVAL_FORMAT, version: EVAL_VERSION, ...r }) + '\n';
 }
 
-const STATUSES: readonly EvalStatus[] = ['running', 'paused', 'finished', 'stopped', 'failed'];
+const STATUSES: readonly EvalStatus[] = ['running', 'paused', 'finished', 'stopped', 'failed', 'interrupted'];
 const MODES: readonly EvalSelection['mode'][] = ['all', 'first', 'random'];
 const THINKING_ENDS: readonly NonNullable<EvalLane['thinkingEnd']>[] = ['model', 'budget', 'eos', 'aborted'];
 const SOLUTION_ENDS: readonly NonNullable<EvalLane['solutionEnd']>[] = ['eos', 'budget', 'aborted'];

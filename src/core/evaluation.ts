@@ -48,7 +48,8 @@ export interface EvalSample {
   readonly lanes: readonly EvalLane[];
 }
 
-export type EvalStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+/** `interrupted`: the model worker or its GPU was lost (resumable, like paused). */
+export type EvalStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 /** What an evaluation was asked to do: everything needed to run (or resume) it. */
 export interface EvalSpec {

@@ -10,7 +10,7 @@ import { validateSampling, type Sampling } from './sampler.ts';
 type Obj = Record<string, unknown>;
 
 export const MODES: readonly CompareMode[] = ['single', 'sweep', 'independent'];
-export const STATUSES: readonly ComparisonRecord['status'][] = ['finished', 'stopped', 'failed'];
+export const STATUSES: readonly ComparisonRecord['status'][] = ['finished', 'stopped', 'failed', 'interrupted'];
 const THINKING_ENDS: readonly NonNullable<LaneOutcome['thinkingEnd']>[] = ['model', 'budget', 'eos', 'aborted'];
 const SOLUTION_ENDS: readonly NonNullable<LaneOutcome['solutionEnd']>[] = ['eos', 'budget', 'aborted'];
 const STATS_KEYS: readonly (keyof DecodeStats)[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePlan, explainPlan, planRows, rowCacheBytes, rowsWanted, type CacheLayout, type RowPlan, type RunPlan } from './row-memory.ts';
+import { contextFor, describePlan, explainPlan, planRows, rowCacheBytes, rowsWanted, type CacheLayout, type RowPlan, type RunPlan } from './row-memory.ts';
 
 // E1-Math-1.5B: 28 layers, 2 KV heads of 128, float16 cache (q4f16).
 const E1: CacheLayout = { layers: 28, kvHeads: 2, headDim: 128, bytesPerValue: 2 };
@@ -59,5 +59,25 @@ describe('row memory', () => {
     expect(explainPlan(plan(5, 3 * 112 * 2 ** 20)).order).toBe('Sequential, one row per step: batching 5 rows would need 1680 MB, more than the device allows.');
     expect(explainPlan(plan(5, 3 * 3 * 112 * 2 ** 20)).order).toBe('Partly batched: 3 of 5 rows per step (all 5 would need 1680 MB).');
     expect(explainPlan(plan(1)).order).toBe('One row: nothing to batch.');
+  });
+});
+
+describe('the context a device can hold', () => {
+  it("keeps the model's length when its cache fits, else the longest one row can reach, with the reason", () => {
+    const roomy = { maxBufferBytes: GiB, maxCacheBytes: 2 * GiB };
+    expect(contextFor(E1, roomy, 16_384)).toEqual({ context: 16_384, note: null });
+    // E1 declares 131,072 positions: 10.5 GB of cache at its peak, so 2 GB holds 24,958 (less 8 for a sweep's masked holes).
+    expect(contextFor(E1, roomy, 131_072).context).toBe(24_958);
+    // A link's config claiming 1M positions: 3 caches × 28,672 bytes per position do not fit 2 GB.
+    const big = { maxBufferBytes: 4 * GiB, maxCacheBytes: 2 * GiB };
+    const c = contextFor(E1, big, 1_048_576);
+    expect(c.context).toBe(Math.floor((2 * GiB) / (3 * rowCacheBytes(E1, 1))) - 8); // 8: room for a sweep's masked holes
+    expect(c.note).toBe(
+      `Context limited to ${c.context.toLocaleString('en-US')} positions of the model's 1,048,576: the KV cache for 1,048,576 would need 84.0 GB (3 caches × 28 layers × 2 KV heads × 128 × 2 bytes per position), this device allows 2.0 GB.`,
+    );
+    // The buffer limit binds first: one layer's keys must fit one buffer.
+    const narrow = contextFor(E1, { maxBufferBytes: 2 ** 20, maxCacheBytes: 64 * GiB }, 131_072);
+    expect(narrow.context).toBe(2 ** 20 / (2 * 128 * 2) - 8);
+    expect(narrow.note).toMatch(/one layer's keys for 131,072 positions would need a 64 MB buffer, this device allows 1 MB\.$/);
   });
 });

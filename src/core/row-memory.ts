@@ -35,6 +35,7 @@ export interface RowPlan {
 }
 
 const PEAK_ROWS_PER_ROW = 3;
+const SWEEP_HOLES = 8;
 
 export const rowCacheBytes = (l: CacheLayout, positions: number): number => l.layers * 2 * l.kvHeads * l.headDim * l.bytesPerValue * positions;
 
@@ -69,6 +70,30 @@ export function planRows(layout: CacheLayout, limits: MemoryLimits, wanted: numb
     };
   }
   return { maxRows, rowsWanted, positions, rowBytes, peakBytes: PEAK_ROWS_PER_ROW * maxRows * rowBytes };
+}
+
+const size = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : mb(bytes));
+
+/**
+ * The context a model may use on this device: its declared length (`max_position_embeddings`,
+ * which a link may set to anything), or as many positions as one row's cache can reach in the
+ * sequential order — the least any run holds (3 caches at its peak; one layer's keys in a buffer).
+ * `note` says why, with the numbers, when it is fewer than declared.
+ */
+export function contextFor(layout: CacheLayout, limits: MemoryLimits, declared: number): { readonly context: number; readonly note: string | null } {
+  const perPosition = rowCacheBytes(layout, 1);
+  if (!(perPosition > 0)) return { context: declared, note: null }; // a layout the graph does not say: nothing to plan with
+  const byCache = Math.floor(limits.maxCacheBytes / (PEAK_ROWS_PER_ROW * perPosition));
+  const byBuffer = Math.floor(limits.maxBufferBytes / (perPosition / (layout.layers * 2)));
+  // Room for the masked holes a sweep's cuts leave in a row (one per lane; lanes are at most 6).
+  const fits = Math.max(1, Math.min(byCache, byBuffer) - SWEEP_HOLES);
+  if (declared <= fits) return { context: declared, note: null };
+  const need = PEAK_ROWS_PER_ROW * rowCacheBytes(layout, declared);
+  const why =
+    byCache <= byBuffer
+      ? `the KV cache for ${declared.toLocaleString('en-US')} would need ${size(need)} (${PEAK_ROWS_PER_ROW} caches × ${layout.layers} layers × ${layout.kvHeads} KV heads × ${layout.headDim} × ${layout.bytesPerValue} bytes per position), this device allows ${size(limits.maxCacheBytes)}`
+      : `one layer's keys for ${declared.toLocaleString('en-US')} positions would need a ${size(rowCacheBytes(layout, declared) / (layout.layers * 2))} buffer, this device allows ${size(limits.maxBufferBytes)}`;
+  return { context: fits, note: `Context limited to ${fits.toLocaleString('en-US')} positions of the model's ${declared.toLocaleString('en-US')}: ${why}.` };
 }
 
 /** A run's plan as the user sees it: the rows, the device's limits, and why it batches or not. */

@@ -63,7 +63,7 @@ export const laneAdded = () =>
 export const laneRemoved = (i: number) =>
   compareSettingsStore.setState((s) => (s.lanes.length <= MIN_LANES ? s : { lanes: s.lanes.filter((_, j) => j !== i) }));
 
-export type ComparisonStatus = 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+export type ComparisonStatus = 'running' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 /** A comparison as shown: the record's fields, with lanes split into settings and outcomes. */
 export interface Comparison extends Pick<ComparisonRecord, 'id' | 'createdAt' | 'mode' | 'problem' | 'paperSuffix' | 'reference' | 'sweep'> {
@@ -122,7 +122,7 @@ export const laneFinished = (id: string, lane: number, outcome: LaneOutcome) =>
 export const sweepFinished = (id: string, outcomes: readonly LaneOutcome[], sweep: NonNullable<ComparisonRecord['sweep']>) =>
   update(id, (c) => ({ ...c, outcomes, sweep }));
 export const comparisonStopRequested = (id: string) => update(id, (c) => (c.status === 'running' ? { ...c, status: 'stopping' } : c));
-export const comparisonEnded = (id: string, status: 'finished' | 'stopped' | 'failed', error: string | null = null) =>
+export const comparisonEnded = (id: string, status: 'finished' | 'stopped' | 'failed' | 'interrupted', error: string | null = null) =>
   update(id, (c) => ({ ...c, status, error, current: null, loading: null }));
 
 export function comparisonOpened(r: ComparisonRecord): void {

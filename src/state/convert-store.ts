@@ -155,6 +155,24 @@ export function cancelRequested(): void {
 
 // ---- worker events -------------------------------------------------------------------------------
 
+/**
+ * The converter worker died (crash, out of memory, a silent close); a fresh one is running. A
+ * conversion or a plan in flight ends here with what happened and what to do; the rest is kept.
+ */
+export function convertWorkerLost(message: string): void {
+  const s = convertStore.getState();
+  if (busy(s)) {
+    const what = s.plan ? `The conversion of ${s.plan.modelId}` : 'The conversion';
+    convertStore.setState({
+      status: 'error',
+      progress: null,
+      error: `${message} ${what} ended; nothing partial is kept (its files are removed) and other converted models are untouched. Convert again to start over.`,
+    });
+  } else if (s.status === 'planning') {
+    convertStore.setState({ status: 'error', plan: null, error: `${message} Check the source again.` });
+  }
+}
+
 export function convertMessageReceived(m: FromConvertWorker): void {
   const s = convertStore.getState();
   switch (m.type) {

@@ -35,9 +35,14 @@ export interface EvalState {
   readonly notice: string | null;
   /** Kept evaluations, newest first (History). */
   readonly kept: readonly EvalEntry[];
+  /**
+   * The shown evaluation is being run by another tab of this app (it holds the evaluation's Web
+   * Lock): shown as it stood, paused here; this tab writes nothing of it.
+   */
+  readonly elsewhere: boolean;
 }
 
-const initial: EvalState = { evaluation: null, activity: null, ending: null, runningSince: null, notice: null, kept: [] };
+const initial: EvalState = { evaluation: null, activity: null, ending: null, runningSince: null, notice: null, kept: [], elsewhere: false };
 
 export const evalStore = createStore<EvalState>(() => initial);
 
@@ -57,12 +62,17 @@ function withActive(s: EvalState, e: EvalRecord, now: number): EvalRecord {
 
 /** An evaluation starts running: a new one, or a paused / reloaded one resumed. */
 export function evaluationRunning(e: EvalRecord, now: number, notice: string | null = null): void {
-  evalStore.setState({ evaluation: { ...e, status: 'running', error: null }, activity: null, ending: null, runningSince: now, notice });
+  evalStore.setState({ evaluation: { ...e, status: 'running', error: null }, activity: null, ending: null, runningSince: now, notice, elsewhere: false });
 }
 
 /** Shown without running: from history, an import, or a paused one after a reload. */
 export function evaluationOpened(e: EvalRecord, notice: string | null): void {
-  evalStore.setState({ evaluation: e, activity: null, ending: null, runningSince: null, notice });
+  evalStore.setState({ evaluation: e, activity: null, ending: null, runningSince: null, notice, elsewhere: false });
+}
+
+/** Another tab runs this evaluation: shown as it stood (paused here), with `notice` saying so. */
+export function evaluationRunningElsewhere(e: EvalRecord, notice: string): void {
+  evalStore.setState({ evaluation: { ...e, status: 'paused' }, activity: null, ending: null, runningSince: null, notice, elsewhere: true });
 }
 
 export const modelLoadingForEval = (id: string, model: number) => update(id, () => ({ activity: { kind: 'loading', model } }));

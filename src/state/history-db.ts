@@ -24,6 +24,7 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, wrap } from 'idb';
 import type { ComparisonRecord } from '../core/comparison.ts';
 import { checkRecord, isObj } from '../core/record-check.ts';
+import { isQuotaError } from '../core/storage.ts';
 import { entryProblem, summarize, type HistoryEntry } from './history-entry.ts';
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -56,11 +57,7 @@ function errorName(e: unknown): string {
   return isObj(e) && isStr(e.name) ? e.name : '';
 }
 
-function isQuota(e: unknown): boolean {
-  const name = errorName(e);
-  // Legacy: Firefox's NS_ERROR_DOM_QUOTA_REACHED, and the old DOMException code 22.
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || (isObj(e) && e.code === 22);
-}
+const isQuota = isQuotaError;
 
 /** Turns whatever IndexedDB threw into a HistoryError with a user-facing message. */
 export function toHistoryError(e: unknown, action: 'open' | 'save' | 'list' | 'read' | 'remove' | 'clear' | 'count'): HistoryError {
@@ -123,8 +120,14 @@ export interface HistoryOptions {
 }
 
 export interface History {
-  /** Stores (or replaces, by id) a run or comparison. */
-  save(r: ComparisonRecord): Promise<void>;
+  /**
+   * Stores (or replaces, by id) a run or comparison. With `keep`, the oldest entries that are
+   * not pinned are dropped, in the same transaction, until at most `keep` remain (pinned ones are
+   * never dropped, so more may remain); returns the ids dropped.
+   */
+  save(r: ComparisonRecord, opts?: { keep?: number | null }): Promise<string[]>;
+  /** Pins (kept whatever the cap) or unpins an entry; false when there is no such entry. */
+  pin(id: string, pinned: boolean): Promise<boolean>;
   /** Light entries, newest first; corrupt ones skipped (and reported). */
   list(opts?: { limit?: number }): Promise<HistoryEntry[]>;
   /** The full record, or null when absent or corrupt (reported). */
@@ -150,6 +153,29 @@ async function all(starts: readonly (() => Promise<unknown>)[]): Promise<void> {
     pending.push(p);
   }
   await Promise.all(pending);
+}
+
+/**
+ * Drops the oldest entries (and their records) that are not pinned and not `except` until at
+ * most `keep` remain, inside `tx`. Returns the ids dropped.
+ */
+async function keepAtMost(tx: IDBPTransaction<HistoryDB, ('records' | 'entries')[], 'readwrite'>, keep: number, except: string): Promise<string[]> {
+  const entries = tx.objectStore('entries');
+  let excess = (await entries.count()) - keep;
+  const dropped: string[] = [];
+  let cursor = await entries.index('byCreatedAt').openCursor(); // oldest first
+  while (cursor && excess > 0) {
+    const v: unknown = cursor.value;
+    const id = cursor.primaryKey;
+    if (id !== except && !(isObj(v) && v['pinned'] === true)) {
+      dropped.push(id);
+      const c = cursor;
+      await all([() => c.delete(), () => tx.objectStore('records').delete(id)]);
+      excess--;
+    }
+    cursor = await cursor.continue();
+  }
+  return dropped;
 }
 
 /** Aborts `tx` if it is still running (after a failure it usually is not). */
@@ -220,7 +246,7 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
   const idOf = (v: unknown): string | null => (isObj(v) && isStr(v.id) ? v.id : null);
 
   return {
-    async save(given) {
+    async save(given, opts = {}) {
       // What is stored is the validator's clean copy: exactly what `get` and an export give back.
       const checked = checkRecord(given);
       if ('errors' in checked) throw new HistoryError('invalid-record', `This run could not be saved to history (${checked.errors[0]}).`);
@@ -231,14 +257,39 @@ export async function openHistory(factory?: IDBFactory, options: HistoryOptions 
       } catch (e) {
         throw toHistoryError(e, 'save');
       }
+      const t = tx;
+      let dropped: string[] = [];
+      const write = async () => {
+        // A replaced entry stays pinned.
+        const prev: unknown = await t.objectStore('entries').get(r.id);
+        const entry = isObj(prev) && prev['pinned'] === true ? { ...summarize(r), pinned: true } : summarize(r);
+        await all([() => t.objectStore('records').put(r), () => t.objectStore('entries').put(entry)]);
+        if (opts.keep != null) dropped = await keepAtMost(t, opts.keep, r.id);
+      };
       try {
-        await all([() => tx.done, () => tx.objectStore('records').put(r), () => tx.objectStore('entries').put(summarize(r))]);
+        await all([() => t.done, write]);
+        return dropped;
       } catch (e) {
         // Nothing half-written: if one put threw (the other may be queued), roll both back.
         abort(tx);
         // A commit that fails on quota aborts the transaction: its error says why, the request's may not.
         const txError: unknown = tx.error;
         throw toHistoryError(!isQuota(e) && isQuota(txError) ? txError : e, 'save');
+      }
+    },
+
+    async pin(id, pinned) {
+      try {
+        const tx = db.transaction('entries', 'readwrite');
+        const v: unknown = await tx.store.get(id);
+        if (!isObj(v)) {
+          await tx.done;
+          return false;
+        }
+        await all([() => tx.done, () => tx.store.put({ ...v, pinned })]);
+        return true;
+      } catch (e) {
+        throw toHistoryError(e, 'save');
       }
     },
 

@@ -21,6 +21,8 @@ export interface HistoryEntry {
   /** The reference answer when the problem came from the paper's sets. */
   readonly referenceAnswer: string | null;
   readonly status: ComparisonRecord['status'];
+  /** Kept whatever the cap on History (absent: not pinned). */
+  readonly pinned?: boolean;
 }
 
 export const PROBLEM_EXCERPT_CHARS = 120;
@@ -59,5 +61,6 @@ export function entryProblem(v: unknown): string | null {
   if (!Array.isArray(v['answers']) || !v['answers'].every((a) => a === null || isStr(a))) c.fail('answers', 'a list of strings or nulls', v['answers']);
   c.strOrNull(v, 'referenceAnswer', '');
   c.oneOf(v, 'status', '', STATUSES, false);
+  if (v['pinned'] !== undefined && typeof v['pinned'] !== 'boolean') c.fail('pinned', 'true or false', v['pinned']);
   return c.errors[0] ?? null;
 }

@@ -38,7 +38,18 @@ export function comparisonSaved(entry: HistoryEntry): void {
 }
 
 export function comparisonRemoved(id: string): void {
-  historyStore.setState({ entries: historyStore.getState().entries.filter((e) => e.id !== id) });
+  comparisonsDropped([id]);
+}
+
+/** Entries removed together (deleted, or the oldest dropped by the cap on History). */
+export function comparisonsDropped(ids: readonly string[]): void {
+  if (ids.length === 0) return;
+  const gone = new Set(ids);
+  historyStore.setState({ entries: historyStore.getState().entries.filter((e) => !gone.has(e.id)) });
+}
+
+export function entryPinned(id: string, pinned: boolean): void {
+  historyStore.setState({ entries: historyStore.getState().entries.map((e) => (e.id === id ? { ...e, pinned } : e)) });
 }
 
 export function historyCleared(): void {
@@ -77,14 +88,29 @@ export async function refreshHistory(h: History | null, opts?: { limit?: number 
   }
 }
 
-export async function saveToHistory(h: History | null, record: ComparisonRecord): Promise<boolean> {
+/** Saves `record`; with `keep`, the oldest unpinned entries beyond it are dropped (history-db.ts). */
+export async function saveToHistory(h: History | null, record: ComparisonRecord, keep: number | null = null): Promise<boolean> {
   if (!h) return false;
+  let dropped: string[];
   try {
-    await h.save(record);
+    dropped = await h.save(record, { keep });
   } catch (e) {
     return failed(e, 'save');
   }
-  comparisonSaved(summarize(record));
+  const pinned = historyStore.getState().entries.find((e) => e.id === record.id)?.pinned;
+  comparisonSaved(pinned ? { ...summarize(record), pinned } : summarize(record));
+  comparisonsDropped(dropped);
+  return true;
+}
+
+export async function pinInHistory(h: History | null, id: string, pinned: boolean): Promise<boolean> {
+  if (!h) return false;
+  try {
+    if (!(await h.pin(id, pinned))) return false;
+  } catch (e) {
+    return failed(e, 'save');
+  }
+  entryPinned(id, pinned);
   return true;
 }
 

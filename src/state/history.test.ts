@@ -14,6 +14,7 @@ import {
   historyFailed,
   historyLoaded,
   historyStore,
+  pinInHistory,
   refreshHistory,
   removeFromHistory,
   resetHistoryStore,
@@ -112,6 +113,27 @@ describe('history database', () => {
     // Re-saving with a new time moves the entry.
     await h.save(record('old', 4000));
     expect((await h.list()).map((e) => e.id)).toEqual(['old', 'new', 'mid']);
+  });
+
+  it('a cap drops the oldest unpinned entries (and their records) as a new one is saved beyond it', async () => {
+    for (const [id, t] of [['a', 1000], ['b', 2000], ['c', 3000]] as const) expect(await h.save(record(id, t), { keep: 3 })).toEqual([]);
+    expect(await h.pin('a', true)).toBe(true);
+    expect(await h.pin('missing', true)).toBe(false);
+    // 'a' is the oldest but pinned: 'b' goes.
+    expect(await h.save(record('d', 4000), { keep: 3 })).toEqual(['b']);
+    expect((await h.list()).map((e) => [e.id, e.pinned ?? false])).toEqual([['d', false], ['c', false], ['a', true]]);
+    expect(await h.get('b')).toBeNull();
+    // Re-saving a pinned entry keeps it pinned; an old record saved now is never its own victim.
+    await h.save(record('a', 1000, { status: 'stopped' }), { keep: 3 });
+    expect((await h.list()).find((e) => e.id === 'a')?.pinned).toBe(true);
+    expect(await h.save(record('older', 500), { keep: 2 })).toEqual(['c', 'd']);
+    expect((await h.list()).map((e) => e.id)).toEqual(['a', 'older']);
+    // Pinned entries stay even beyond the cap; no cap drops nothing.
+    await h.pin('older', true);
+    expect(await h.save(record('e', 5000), { keep: 1 })).toEqual([]);
+    expect(await h.count()).toBe(3);
+    expect(await h.save(record('f', 6000), { keep: null })).toEqual([]);
+    expect(await h.count()).toBe(4);
   });
 
   it('lists light entries, not the full texts', async () => {
@@ -295,7 +317,11 @@ describe('history store', () => {
     expect(historyStore.getState()).toMatchObject({ loaded: true, entries: [entry('old', 1000)] });
     expect(await saveToHistory(h, record('new', 2000))).toBe(true);
     expect(historyStore.getState().entries.map((e) => e.id)).toEqual(['new', 'old']);
-    expect(await removeFromHistory(h, 'old')).toBe(true);
+    expect(await pinInHistory(h, 'new', true)).toBe(true);
+    expect(await saveToHistory(h, record('newer', 3000), 2)).toBe(true);
+    expect(historyStore.getState().entries.map((e) => [e.id, e.pinned ?? false])).toEqual([['newer', false], ['new', true]]);
+    expect(await h!.list()).toEqual(historyStore.getState().entries);
+    expect(await removeFromHistory(h, 'newer')).toBe(true);
     expect(historyStore.getState().entries.map((e) => e.id)).toEqual(['new']);
     // The store agrees with the database.
     expect(await h!.list()).toEqual(historyStore.getState().entries);

@@ -23,6 +23,8 @@ export interface SettingsState {
   readonly modelInput: string;
   readonly device: Device | 'auto';
   readonly dtype: Dtype | 'auto';
+  /** The most runs and comparisons History keeps, as typed ('' = all; see parseHistoryKeep). */
+  readonly historyKeep: string;
 }
 
 export const defaultSettings: SettingsState = {
@@ -40,6 +42,7 @@ export const defaultSettings: SettingsState = {
   modelInput: 'Salesforce/E1-Math-1.5B',
   device: 'auto',
   dtype: 'auto',
+  historyKeep: '',
 };
 
 export const DEVICE_CHOICES = ['auto', 'webgpu', 'wasm'] as const;
@@ -61,6 +64,7 @@ export const SETTINGS_SPEC: Spec<SettingsState> = {
   modelInput: textUpTo(MAX_MODEL_CHARS),
   device: oneOf(DEVICE_CHOICES),
   dtype: oneOf(DTYPE_CHOICES),
+  historyKeep: num,
 };
 
 export const SETTINGS_KEY = 'elastic-settings-v1';
@@ -106,6 +110,20 @@ export const samplingEdited = (patch: Partial<Pick<SettingsState, 'temperature' 
 export const modelInputEdited = (modelInput: string) => settingsStore.setState({ modelInput });
 export const deviceChosen = (device: SettingsState['device']) => settingsStore.setState({ device });
 export const dtypeChosen = (dtype: SettingsState['dtype']) => settingsStore.setState({ dtype });
+export const historyKeepEdited = (historyKeep: string) => settingsStore.setState({ historyKeep });
+
+export const MAX_HISTORY_KEEP = 100_000;
+
+/** The History cap: empty = keep everything, else a whole number from 1 to MAX_HISTORY_KEEP. */
+export function parseHistoryKeep(raw: string): { value: number | null } | { error: string } {
+  const t = raw.trim();
+  if (t === '') return { value: null };
+  const v = Number(t);
+  if (!/^\d+$/.test(t) || v < 1 || v > MAX_HISTORY_KEEP) {
+    return { error: `"Keep at most" must be a whole number from 1 to ${MAX_HISTORY_KEEP.toLocaleString('en-US')}, or empty to keep everything; nothing is dropped until it is.` };
+  }
+  return { value: v };
+}
 
 /** Parses a budget field: a whole number in [0, MAX_BUDGET]. */
 export function parseBudget(raw: string, label: string): { value: number } | { error: string } {

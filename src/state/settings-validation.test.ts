@@ -71,3 +71,16 @@ describe('links are checked like saved settings', () => {
     expect(notice).toMatch(/thinkingBudget \("9{40}"\) was reset/);
   });
 });
+
+describe('the cap on History', () => {
+  it('is empty (keep all) or a whole number from 1 to 100,000; anything else is refused with what to type', async () => {
+    const { parseHistoryKeep } = await import('./settings-store.ts');
+    expect(parseHistoryKeep('')).toEqual({ value: null });
+    expect(parseHistoryKeep(' 50 ')).toEqual({ value: 50 });
+    for (const bad of ['0', '-3', '2.5', 'ten', '100001']) expect(parseHistoryKeep(bad)).toEqual({ error: expect.stringMatching(/^"Keep at most" must be a whole number from 1 to 100,000/) });
+    // A saved value of the wrong type is reset like any other setting.
+    const { value, problems } = sanitize({ historyKeep: 20 }, SETTINGS_SPEC, defaultSettings, 'Saved settings');
+    expect(value.historyKeep).toBe('');
+    expect(problems).toEqual(['Saved settings: historyKeep (number 20) was reset']);
+  });
+});

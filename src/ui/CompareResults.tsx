@@ -89,7 +89,7 @@ export function CompareResults() {
           <LaneColumn key={i} c={c} index={i} />
         ))}
       </div>
-      {(c.status === 'finished' || c.status === 'stopped' || c.status === 'failed') && <ExportButtons record={toRecord(c)} />}
+      {c.status !== 'running' && c.status !== 'stopping' && <ExportButtons record={toRecord(c)} />}
     </div>
   );
 }
@@ -106,6 +106,8 @@ function statusText(c: Comparison): string {
       return 'Comparison stopped; finished lanes are kept.';
     case 'failed':
       return 'Comparison failed.';
+    case 'interrupted':
+      return 'Comparison interrupted: the model worker was lost. Finished lanes and what the running lane had streamed are kept; reload the model to run it again.';
   }
 }
 

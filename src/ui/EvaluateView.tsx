@@ -31,10 +31,11 @@ export function EvaluatePanel() {
   const s = useStore(evalSettingsStore);
   const status = useStore(evalStore, (st) => st.evaluation?.status ?? null);
   const ending = useStore(evalStore, (st) => st.ending);
+  const elsewhere = useStore(evalStore, (st) => st.elsewhere);
   const [message, setMessage] = useState<string | null>(null);
   const id = useId();
   const running = status === 'running';
-  const resumable = status === 'paused' || status === 'failed' || status === 'stopped';
+  const resumable = status === 'paused' || status === 'interrupted' || status === 'failed' || status === 'stopped';
   const readFile = async (file: File | undefined, then: (text: string, name: string) => Promise<string | null> | string | null) => {
     if (!file) return;
     setMessage(await then(await file.text(), file.name));
@@ -139,7 +140,7 @@ export function EvaluatePanel() {
         <button type="button" disabled={!resumable} onClick={() => setMessage(resumeEvaluation())}>
           Resume
         </button>
-        <button type="button" disabled={!(running || status === 'paused') || ending === 'stop'} onClick={stopEvaluation}>
+        <button type="button" disabled={!(running || status === 'paused') || ending === 'stop' || elsewhere} onClick={stopEvaluation}>
           Stop evaluation
         </button>
       </div>
@@ -173,19 +174,21 @@ function StatusLine({ e }: { e: EvalRecord }) {
   const activity = useStore(evalStore, (s) => s.activity);
   const ending = useStore(evalStore, (s) => s.ending);
   const runningSince = useStore(evalStore, (s) => s.runningSince);
+  const elsewhere = useStore(evalStore, (s) => s.elsewhere);
   const now = useNow(e.status === 'running');
   const p = progressOf(e, runningSince, now);
   const parts = [`${p.done} of ${p.total} samples (${e.models.length} model${e.models.length === 1 ? '' : 's'} × ${e.problems.length} problems × k ${e.k})`];
   if (p.perMinute !== null) parts.push(`${p.perMinute.toFixed(p.perMinute < 10 ? 2 : 1)} samples/min`);
   if (e.status === 'running' && p.minutesLeft !== null) parts.push(`about ${formatMinutes(p.minutesLeft)} left`);
   let head: string;
-  if (e.status === 'running') {
+  if (elsewhere) head = 'Running in another tab';
+  else if (e.status === 'running') {
     if (ending) head = ending === 'pause' ? 'Pausing…' : 'Stopping…';
     else if (activity?.kind === 'loading') head = `Loading ${e.models[activity.model]}…`;
     else if (activity?.kind === 'sampling')
       head = `Running ${e.models[activity.model]}: problem ${activity.problem + 1}, sample ${activity.sample + 1}…`;
     else head = 'Running…';
-  } else head = { finished: 'Finished', paused: 'Paused', stopped: 'Stopped', failed: 'Failed' }[e.status];
+  } else head = { finished: 'Finished', paused: 'Paused', stopped: 'Stopped', failed: 'Failed', interrupted: 'Interrupted' }[e.status];
   return (
     <p role="status" className="muted" data-testid="eval-status">
       {head}: {parts.join(' · ')}

@@ -1,7 +1,8 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { useStore } from 'zustand';
-import { clearAllHistory, deleteRecord, loadHistory, openRecord } from '../app/history-actions.ts';
+import { clearAllHistory, deleteRecord, loadHistory, openRecord, pinRecord } from '../app/history-actions.ts';
 import { historyStore } from '../state/history-store.ts';
+import { historyKeepEdited, parseHistoryKeep, settingsStore } from '../state/settings-store.ts';
 import { Alert } from './Alert.tsx';
 
 // Kept evaluations: their list and code load on demand, like the Evaluate tab.
@@ -11,10 +12,17 @@ export function HistoryView({ onOpen, onOpenEvaluation }: { onOpen: () => void; 
   const entries = useStore(historyStore, (s) => s.entries);
   const error = useStore(historyStore, (s) => s.error);
   const [missing, setMissing] = useState<string | null>(null);
+  const keep = useStore(settingsStore, (s) => s.historyKeep);
+  const keepParsed = parseHistoryKeep(keep);
   useEffect(() => loadHistory(), []);
   return (
     <section className="panel history" aria-label="History">
       <h2>History</h2>
+      <label>
+        Keep at most (runs and comparisons; empty: all. The oldest unpinned ones go when a new one is saved beyond it)
+        <input className="num" inputMode="numeric" value={keep} placeholder="all" onChange={(e) => historyKeepEdited(e.target.value)} />
+      </label>
+      <Alert message={'error' in keepParsed ? keepParsed.error : null} />
       <Alert message={error} />
       <Alert message={missing} />
       {entries.length === 0 ? (
@@ -38,6 +46,16 @@ export function HistoryView({ onOpen, onOpenEvaluation }: { onOpen: () => void; 
               <span className="muted">
                 {new Date(e.createdAt).toLocaleString()} · {e.lanes} lane{e.lanes === 1 ? '' : 's'}
               </span>
+              <button
+                type="button"
+                className="secondary small"
+                aria-pressed={!!e.pinned}
+                aria-label={`${e.pinned ? 'Unpin' : 'Pin'}: ${e.problemExcerpt}`}
+                title={e.pinned ? 'Pinned: kept whatever the cap' : 'Pin: keep it whatever the cap'}
+                onClick={() => void pinRecord(e.id, !e.pinned)}
+              >
+                {e.pinned ? 'Pinned' : 'Pin'}
+              </button>
               <button type="button" className="secondary small" aria-label={`Delete: ${e.problemExcerpt}`} onClick={() => void deleteRecord(e.id)}>
                 Delete
               </button>

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { useStore } from 'zustand';
 import { requestClearCache, requestLoad } from '../app/actions.ts';
+import { modelNotKept } from '../core/storage.ts';
 import { E1_REPO, MODEL_PRESETS, TEST_MODEL_IDS, presetFor } from '../app/presets.ts';
 import { downloadSummary, modelStore } from '../state/model-store.ts';
 import { deviceChosen, dtypeChosen, modelInputEdited, settingsStore } from '../state/settings-store.ts';
@@ -27,6 +28,7 @@ export function ModelPanel({ showTestModels }: { showTestModels: boolean }) {
 function ModelLine({ onChange }: { onChange: () => void }) {
   const info = useStore(modelStore, (s) => s.info);
   const warning = useStore(modelStore, (s) => s.warning);
+  const cacheMessage = useStore(modelStore, (s) => s.cacheMessage);
   if (!info) return null;
   return (
     <section className="panel model-line" aria-label="Model">
@@ -46,6 +48,20 @@ function ModelLine({ onChange }: { onChange: () => void }) {
         Change
       </button>
       {warning && <p className="warning">{warning}</p>}
+      {info.notCached && (
+        <div className="warning" role="alert" data-testid="not-cached">
+          <p>{modelNotKept(info.notCached)}</p>
+          <button type="button" className="secondary" onClick={requestClearCache}>
+            Clear model cache
+          </button>
+          {cacheMessage && <p className="muted">{cacheMessage}</p>}
+        </div>
+      )}
+      {info.contextNote && (
+        <p className="muted" data-testid="context-note">
+          {info.contextNote}
+        </p>
+      )}
     </section>
   );
 }

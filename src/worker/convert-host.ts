@@ -13,6 +13,7 @@ import {
   type JobProgress,
   type PlanSummary,
   type StorageQuota,
+  type StoredModel,
   type ToConvertWorker,
 } from './convert-protocol.ts';
 import { SourceError, countingSource, type OpenedSource } from './convert-sources.ts';
@@ -98,6 +99,11 @@ export class ConvertHost {
 
   constructor(private readonly deps: ConvertHostDeps) {}
 
+  /** Runs `fn` under the conversion lock (all tabs); false without running it when another holds it. */
+  private exclusive(fn: () => Promise<void>): Promise<boolean> {
+    return this.deps.exclusive ? this.deps.exclusive(fn) : fn().then(() => true);
+  }
+
   private get maxDataFileBytes() {
     return this.deps.maxDataFileBytes ?? 512 * 1024 * 1024;
   }
@@ -114,6 +120,8 @@ export class ConvertHost {
         return this.onList();
       case 'remove':
         return this.onRemove(msg.modelId);
+      case 'testFault':
+        return Promise.resolve(); // the worker entry provokes it
       default:
         return assertNeverConvert(msg);
     }
@@ -121,7 +129,7 @@ export class ConvertHost {
 
   /** Sizes and quota for `plan`; `problem` says why it cannot be stored. */
   private async summarize(opened: OpenedSource, plan: ConvertPlan, cache: CacheLike, bytesPerSecond: number | null = null): Promise<PlanSummary> {
-    const existing = await listConverted(cache, this.deps.origin, this.job?.modelId ?? null);
+    const existing = await listConverted(cache, this.deps.origin);
     const same = existing.find((m) => m.modelId === opened.modelId);
     const neededBytes = Math.ceil((plan.storeBytes + plan.largestFileBytes) * MARGIN);
     const quota = await this.deps.estimate().catch(() => null);
@@ -192,8 +200,7 @@ export class ConvertHost {
     };
     // Claimed before any await, so a second request is refused rather than interleaved.
     this.job = { jobId, modelId: '', ctrl };
-    const exclusive = this.deps.exclusive ?? (async (fn: () => Promise<void>) => (await fn(), true));
-    const ran = await exclusive(() => this.convertHoldingLock(jobId, source, dtypes, ctrl, t0, report));
+    const ran = await this.exclusive(() => this.convertHoldingLock(jobId, source, dtypes, ctrl, t0, report));
     if (!ran) {
       this.job = null;
       this.deps.post({ type: 'convertFailed', jobId, message: BUSY_ELSEWHERE, cancelled: false });
@@ -269,10 +276,22 @@ export class ConvertHost {
     if (this.job?.jobId === jobId) this.job.ctrl.abort();
   }
 
+  /**
+   * Lists the stored conversions. When no conversion runs in any tab (the lock is free), also
+   * removes what a dead one left: unfinished models' files and OPFS staging (after a crashed
+   * converter, the fresh worker's first listing does this).
+   */
   private async onList(): Promise<void> {
     try {
       const cache = await this.deps.openCache();
-      this.deps.post({ type: 'listed', models: await listConverted(cache, this.deps.origin, this.job?.modelId ?? null) });
+      const tidied: { models?: StoredModel[] } = {};
+      if (!this.job) {
+        await this.exclusive(async () => {
+          await (await this.deps.stager()).cleanup();
+          tidied.models = await listConverted(cache, this.deps.origin, true);
+        });
+      }
+      this.deps.post({ type: 'listed', models: tidied.models ?? (await listConverted(cache, this.deps.origin)) });
     } catch (e) {
       this.deps.post({ type: 'storageFailed', message: `Could not read the browser's storage: ${e instanceof Error ? e.message : String(e)}` });
     }

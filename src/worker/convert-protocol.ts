@@ -88,10 +88,13 @@ export type ToConvertWorker =
   | { readonly type: 'convert'; readonly jobId: string; readonly source: ConvertSource; readonly dtypes: readonly ConvertDtype[] }
   | { readonly type: 'cancel'; readonly jobId: string }
   | { readonly type: 'list' }
-  | { readonly type: 'remove'; readonly modelId: string };
+  | { readonly type: 'remove'; readonly modelId: string }
+  /** Test hook (e2e): a real fault in the converter worker, as a crash or an out-of-memory end would be. */
+  | { readonly type: 'testFault'; readonly fault: 'throw' | 'close' };
 
 export type FromConvertWorker =
-  | { readonly type: 'ready' }
+  /** `lifeLock`: a Web Lock this worker holds until it ends, so the page notices a silent death at once. */
+  | { readonly type: 'ready'; readonly lifeLock: string | null }
   | { readonly type: 'planned'; readonly requestId: string; readonly plan: PlanSummary }
   | { readonly type: 'planFailed'; readonly requestId: string; readonly message: string }
   | { readonly type: 'progress'; readonly jobId: string; readonly progress: JobProgress }

@@ -227,15 +227,16 @@ export async function removeConverted(cache: CacheLike, origin: string, modelId:
 }
 
 /**
- * Complete conversions in the cache, each checked against its manifest. Leftovers of interrupted
- * conversions (entries without config.json) are deleted, except for `busy` (being written now).
+ * Complete conversions in the cache, each checked against its manifest. Entries without
+ * config.json are a conversion being written (in this tab or another) or the leftovers of one that
+ * died: skipped, and deleted when `dropLeftovers` — only for a caller holding the conversion lock,
+ * so that no conversion is running anywhere.
  */
-export async function listConverted(cache: CacheLike, origin: string, busy: string | null = null): Promise<StoredModel[]> {
+export async function listConverted(cache: CacheLike, origin: string, dropLeftovers = false): Promise<StoredModel[]> {
   const out: StoredModel[] = [];
   for (const [modelId, keys] of await convertedEntries(cache, origin)) {
-    if (modelId === busy) continue;
     if (!keys.includes(cacheKey(origin, modelId, 'config.json'))) {
-      await removeConverted(cache, origin, modelId);
+      if (dropLeftovers) await removeConverted(cache, origin, modelId);
       continue;
     }
     const src = cacheSource(cache, origin, modelId);

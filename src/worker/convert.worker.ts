@@ -1,6 +1,8 @@
 // Converter worker entry: routes messages to ConvertHost, nothing else. The handler is installed
 // before anything is awaited (a module worker that awaits first loses the page's first message).
+import { whileHeld, type Locks } from '../core/exclusive.ts';
 import { ConvertHost } from './convert-host.ts';
+import { announceReady } from './life-lock.ts';
 import { CONVERTED_CACHE } from './convert-keys.ts';
 import type { FromConvertWorker, ToConvertWorker } from './convert-protocol.ts';
 import { openSource } from './convert-sources.ts';
@@ -29,18 +31,19 @@ const host = new ConvertHost({
     return e && typeof e.quota === 'number' ? { usage: e.usage ?? 0, quota: e.quota } : null;
   },
   now: () => performance.now(),
-  exclusive: async (fn) => {
-    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-    if (!locks) return (await fn(), true);
-    return locks.request(CONVERT_LOCK, { ifAvailable: true }, async (lock) => {
-      if (!lock) return false;
-      await fn();
-      return true;
-    });
-  },
+  exclusive: async (fn) => (await whileHeld((navigator as Navigator & { locks?: Locks }).locks, CONVERT_LOCK, fn)).held,
 });
 
 self.onmessage = (e: MessageEvent<ToConvertWorker>) => {
+  if (e.data.type === 'testFault') return fault(e.data.fault);
   void host.handle(e.data);
 };
-post({ type: 'ready' });
+
+function fault(f: 'throw' | 'close'): void {
+  if (f === 'close') return self.close();
+  setTimeout(() => {
+    throw new Error('Test fault: the converter worker crashed.');
+  });
+}
+
+announceReady('convert-worker', post);

@@ -7,7 +7,7 @@ import { AutoModelForCausalLM, AutoTokenizer, Tensor, env, type PreTrainedModel,
 import { DecodeError, decode, traceOfLanes, validateRequest, type DecodeBackend, type DecodeOptions, type DecodeResult, type ForwardResult, type Row } from '../core/decode.ts';
 import { resolveBudget, type SpecialIds } from '../core/policy.ts';
 import { ensureThinkingOpen, userMessage } from '../core/prompt.ts';
-import { planRows, rowsWanted, type CacheLayout, type MemoryLimits, type RunPlan } from '../core/row-memory.ts';
+import { contextFor, planRows, rowsWanted, type CacheLayout, type MemoryLimits, type RunPlan } from '../core/row-memory.ts';
 import { recut } from '../core/recut.ts';
 import { Q8_ROWS_KEY } from '../core/q8-rows.ts';
 import { halfToFloat32 } from './fp16.ts';
@@ -318,7 +318,10 @@ export interface EngineInfo {
   readonly modelId: string;
   readonly device: Device;
   readonly dtype: Dtype;
+  /** Positions a run may use: the model's declared length, or fewer when the device cannot hold it (contextFor). */
   readonly context: number;
+  /** Why `context` is below the model's declared length, or null. */
+  readonly contextNote: string | null;
   readonly ids: SpecialIds;
   /** The q8 graph quantizes activations row by row (its config.json says so: Q8_ROWS_KEY). */
   readonly q8PerRow: boolean;
@@ -376,9 +379,18 @@ export class ElasticEngine {
       await model.dispose();
       throw e;
     }
-    const context = config.max_position_embeddings ?? 4096;
+    // A config from a link may declare any length: the context is what this device can hold.
+    const declared = config.max_position_embeddings ?? 4096;
+    const ledger = new TensorLedger();
+    let layout: CacheLayout | null = null;
+    try {
+      layout = new TransformersBackend(model, ledger).layout;
+    } catch {
+      // no KV cache inputs: the first run says so
+    }
+    const { context, note } = layout ? contextFor(layout, await deviceLimits(opts.device, opts.memory), declared) : { context: declared, note: null };
     const q8PerRow = config[Q8_ROWS_KEY] === 'per-row';
-    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, ids, q8PerRow }, tokenizer, model, new TensorLedger(), opts.memory ?? {}, opts.batching);
+    return new ElasticEngine({ modelId, device: opts.device, dtype: opts.dtype, context, contextNote: note, ids, q8PerRow }, tokenizer, model, ledger, opts.memory ?? {}, opts.batching);
   }
 
   /** Prompt ids: chat template with the generation prompt, `<think>\n` guaranteed at the end. */
@@ -449,7 +461,7 @@ export class ElasticEngine {
       };
       // Budgets beyond the context get their own message before any memory arithmetic.
       const invalid = validateRequest(request);
-      if (invalid) throw new DecodeError(invalid);
+      if (invalid) throw new DecodeError(this.info.contextNote ? `${invalid} (${this.info.contextNote})` : invalid);
       const plan = await this.planFor(promptIds.length, request.lanes, backend, traceOfLanes(request));
       return await decode(backend, request, { ...o, maxRows: Math.min(plan.maxRows, opts.maxRows ?? Infinity) });
     } finally {

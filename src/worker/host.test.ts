@@ -83,6 +83,20 @@ describe('WorkerHost', () => {
     expect(progress.at(-1)).toMatchObject({ files: [{ file: 'onnx/model.onnx', loaded: 100, total: 100, done: true }] });
   });
 
+  it('a model storage could not keep still loads, and the page learns what it needed kept', async () => {
+    const { host, posted } = setup({ ...fakeEngine(), notCached: { usage: 900, quota: 1000 } });
+    await host.handle({ type: 'load', modelId: '/models/x', device: 'webgpu', dtype: 'q4' });
+    // The one file downloaded reported a total of 100 bytes.
+    expect(posted.at(-1)).toMatchObject({ type: 'loaded', info: { notCached: { neededBytes: 100, usage: 900, quota: 1000 } } });
+  });
+
+  it('says why the context is below the model\'s own (the device cannot hold its cache)', async () => {
+    const note = "Context limited to 24,958 positions of the model's 131,072: …";
+    const { host, posted } = setup({ ...fakeEngine(), context: 24_958, contextNote: note });
+    await host.handle({ type: 'load', modelId: '/models/x', device: 'webgpu', dtype: 'q4' });
+    expect(posted.at(-1)).toMatchObject({ type: 'loaded', info: { context: 24_958, contextNote: note } });
+  });
+
   it('turns load errors into messages that say what to do', async () => {
     const { host, posted } = setup(async () => {
       throw new TypeError('Failed to fetch');

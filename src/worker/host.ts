@@ -16,6 +16,10 @@ import {
 
 export interface HostEngine {
   readonly context: number;
+  /** Why the context is below the model's declared length, or null (see contextFor). */
+  readonly contextNote?: string | null;
+  /** Set when storage refused to keep some of the model's files during the load (the quota's figures, when known). */
+  readonly notCached?: { readonly usage: number | null; readonly quota: number | null };
   /** Settles with a message if the GPU device behind this engine is lost (WebGPU only). */
   readonly lost?: Promise<string>;
   run(spec: RunSpec, opts: Omit<DecodeOptions, 'detokenize'>): Promise<DecodeResult>;
@@ -144,7 +148,19 @@ export class WorkerHost {
           if (this.engine === engine) this.deps.post({ type: 'deviceLost', message });
         });
         postProgress(true);
-        this.deps.post({ type: 'loaded', info: { modelId, device, dtype, context: engine.context, fromCache } });
+        this.deps.post({
+          type: 'loaded',
+          info: {
+            modelId,
+            device,
+            dtype,
+            context: engine.context,
+            fromCache,
+            ...(engine.contextNote ? { contextNote: engine.contextNote } : {}),
+            // What the model needs kept: every file it downloaded.
+            ...(engine.notCached ? { notCached: { ...engine.notCached, neededBytes: [...files.values()].reduce((a, f) => a + f.total, 0) } } : {}),
+          },
+        });
       } catch (e) {
         this.deps.post({ type: 'loadFailed', modelId, message: loadErrorMessage(modelId, e) });
       }

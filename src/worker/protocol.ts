@@ -21,6 +21,10 @@ export interface ModelInfo {
   readonly dtype: Dtype;
   readonly context: number;
   readonly fromCache: boolean;
+  /** Why `context` is below the model's declared length (the device cannot hold its KV cache); absent when it is not. */
+  readonly contextNote?: string;
+  /** Storage was full: the model loaded but some of its files were not kept (it downloads again next time). */
+  readonly notCached?: { readonly neededBytes: number; readonly usage: number | null; readonly quota: number | null };
 }
 
 export interface FileProgress {

@@ -3,9 +3,11 @@ import { env } from '@huggingface/transformers';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { parseModelSource } from '../core/model-source.ts';
+import { whileHeld, type Locks } from '../core/exclusive.ts';
 import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
 import { CONVERT_LOCK, clearStaging, type OpfsDirectory } from './convert-storage.ts';
 import { ElasticEngine } from './engine.ts';
+import { quotaGuardedCache } from './quota-cache.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe, TestFault } from './protocol.ts';
 
@@ -17,7 +19,12 @@ export function configureRuntime(): void {
   const wasm = (env.backends.onnx as { wasm: { wasmPaths?: unknown } }).wasm;
   wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href, mjs: new URL(ortMjsUrl, self.location.href).href };
   env.useBrowserCache = true;
+  // The same Cache Storage, with a full disk reported rather than only warned about.
+  env.useCustomCache = true;
+  env.customCache = modelCache;
 }
+
+const modelCache = quotaGuardedCache(() => caches.open(CACHE_NAME));
 
 /** Points transformers.js at the model's host; returns the id to pass to from_pretrained. */
 function locate(modelId: string): string {
@@ -46,9 +53,14 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   // Models converted in the browser exist only in the cache (src/worker/convert-keys.ts): a clear error when absent.
   if (req.modelId.startsWith(CONVERTED_PREFIX)) await assertConverted(await caches.open(CACHE_NAME), self.location.origin, req.modelId, req.dtype);
   const id = locate(req.modelId);
+  modelCache.takeRefused(); // an earlier load's
   const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress });
+  const refused = modelCache.takeRefused();
+  const estimate = refused.length > 0 ? await navigator.storage?.estimate?.().catch(() => undefined) : undefined;
   return {
+    ...(refused.length > 0 ? { notCached: { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null } } : {}),
     context: engine.info.context,
+    contextNote: engine.info.contextNote,
     lost: req.device === 'webgpu' ? deviceLost() : undefined,
     run: (spec, opts) => engine.run(spec, opts),
     plan: (spec) => engine.planRun(spec),
@@ -128,7 +140,6 @@ async function isCached(modelId: string): Promise<boolean> {
  * is writing them right now (CONVERT_LOCK): then nothing is touched and the answer says why.
  */
 async function clearCache(): Promise<number> {
-  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   const clear = async () => {
     const before = (await navigator.storage?.estimate?.())?.usage ?? 0;
     await caches.delete(CACHE_NAME);
@@ -137,11 +148,9 @@ async function clearCache(): Promise<number> {
     const after = (await navigator.storage?.estimate?.())?.usage ?? 0;
     return Math.max(0, before - after);
   };
-  if (!locks) return clear();
-  return locks.request(CONVERT_LOCK, { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new Error('A model is being converted (in this or another tab): clear the cache when it has finished.');
-    return clear();
-  });
+  const r = await whileHeld((navigator as Navigator & { locks?: Locks }).locks, CONVERT_LOCK, clear);
+  if (!r.held) throw new Error('A model is being converted (in this or another tab): clear the cache when it has finished.');
+  return r.value;
 }
 
 export function browserDeps(post: HostDeps['post']): HostDeps {
