@@ -18,6 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertQwen2 } from '../src/convert/convert.ts';
 import { memorySource } from '../src/convert/io.ts';
+import { onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { makeTinyQwen2, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
 import type { DecodeResult } from '../src/core/decode.ts';
 import { describePlan } from '../src/core/row-memory.ts';
@@ -143,16 +144,22 @@ export const MID_QWEN2: TinyQwen2Spec = {
   seed: 9,
 };
 
-/** Writes and converts the mid-size model once (kept under .cache/). */
-export async function ensureMidModel(dir: string, tokenizerDir: string): Promise<string> {
-  if (await stat(join(dir, 'onnx', 'model_q4.onnx')).catch(() => null)) return dir;
+/**
+ * Writes and converts the mid-size model once per dtype (kept under .cache/): the checkpoint is
+ * random but seeded, so conversions made at different times are of the same weights.
+ */
+export async function ensureMidModel(dir: string, tokenizerDir: string, dtypes: readonly Dtype[] = ['q4'], options: { q4Accuracy?: 0 | 4 } = {}): Promise<string> {
+  const missing = [];
+  for (const d of dtypes) if (!(await stat(join(dir, 'onnx', onnxFileName(d as GraphDtype))).catch(() => null))) missing.push(d);
+  if (missing.length === 0) return dir;
   const ck = makeTinyQwen2(MID_QWEN2);
   const files = new Map(ck.files);
   // The R1-Distill ids: BOS 151646, EOS 151643, a context long enough for the paper's grid.
   files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...ck.rawConfig, bos_token_id: 151646, eos_token_id: 151643, max_position_embeddings: 131072 })));
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) files.set(f, new Uint8Array(await readFile(join(tokenizerDir, f))));
+  // Every dtype at once: config.json lists the external data of each, and is rewritten by each conversion.
   await mkdir(dir, { recursive: true });
-  await convertQwen2(memorySource(files), nodeWriter(dir), { dtypes: ['q4'] });
+  await convertQwen2(memorySource(files), nodeWriter(dir), { dtypes: [...new Set([...dtypes])], ...options });
   return dir;
 }
 

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,page] [-- --port 4181] [-- --model <folder> --dtype q4]
+// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,page,chromium-loop,chromium-decode] [-- --port 4181] [-- --chromium-port 4310] [-- --model <folder> --dtype q4]
 //
 // E1 at full size, on this machine: writes the full-size stand-in (tools/standin, cached under
 // .cache/), converts it (Node, and through the Hub-like server), then measures decode cost against
@@ -19,10 +19,11 @@ import { promisify } from 'node:util';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
 import { startHubServer } from '../hub-server.ts';
 import { pageBench } from './page.ts';
+import { CHROMIUM_ITEMS, chromiumItems } from './chromium-run.ts';
 import { decodeVsContext, loadEngine, loopVsGenerate, prefillAndCut, sweepVsSeparate, type ModelUnderTest } from './node-items.ts';
 
 const run = promisify(execFile);
-const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'page'] as const;
+const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'page', ...CHROMIUM_ITEMS] as const;
 type Item = (typeof ITEMS)[number];
 const RESULTS = join(ROOT, 'bench', 'results.json');
 const log = (s: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -40,6 +41,7 @@ function parse(argv: readonly string[]) {
     model: opt('--model'),
     dtype: (opt('--dtype') ?? 'q4') as ModelUnderTest['dtype'],
     port: Number(opt('--port') ?? 4181),
+    chromiumPort: Number(opt('--chromium-port') ?? 4310),
     label: opt('--label') ?? 'plain-ops graph (Concat past+new, per-step Transpose)',
   };
 }
@@ -99,7 +101,7 @@ async function main() {
   const converted = opts.model ?? join(benchDir, 'e1-standin-bf16-onnx');
   const dtypes = 'q4';
 
-  const needModel = opts.only.some((i) => i !== 'convert' && i !== 'page');
+  const needModel = opts.only.some((i) => i === 'decode' || i === 'loop' || i === 'prefill' || i === 'sweep');
   if (opts.only.includes('convert') || (needModel && !opts.model && !existsSync(join(converted, 'config.json')))) {
     const bf16 = await ensureStandin('bf16', 1, log);
     log(`converting ${bf16.dir} (BF16, one file) to ${dtypes} in Node`);
@@ -184,6 +186,9 @@ async function main() {
     rows.push([`2.6 long tasks > 50 ms, ${r.streamedTokens} math tokens at ${r.tokensPerSecond} tok/s`, `${r.longTasksOver50ms} (longest ${r.longestTaskMs} ms; goal 0)`]);
     rows.push(['2.6 render time, last 1K tokens / first 1K', `${r.lastOverFirst1k}x (${r.renderLast1kMs} vs ${r.renderFirst1kMs} ms; goal <= 1.2)`]);
   }
+
+  // Chromium items (tools/bench/chromium-run.ts), after the Node ones: one browser at a time.
+  await chromiumItems(opts, record, rows, log);
 
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'figure'.padEnd(w)}  value`);
