@@ -160,7 +160,7 @@ interface LoopFigures {
 }
 
 /** 2.2 in the browser: our loop against generate() (greedy, same loaded model, same device), on each device with its model. */
-export async function loopInChromium(opts: { port: number; tokens: number; pairs: number; devices: readonly { device: 'wasm' | 'webgpu'; dtype: Dtype; dir: string }[]; log: Log }) {
+export async function loopInChromium(opts: { port: number; devices: readonly { device: 'wasm' | 'webgpu'; dtype: Dtype; dir: string; tokens: number; pairs: number }[]; log: Log }) {
   const dist = await buildBenchPage(opts.log);
   const server = await serveBench(dist, Object.fromEntries(opts.devices.map((d, i) => [`m${i}`, d.dir])), opts.port);
   const browser = await launchChromium();
@@ -172,7 +172,7 @@ export async function loopInChromium(opts: { port: number; tokens: number; pairs
       opts.log(`chromium loop: loading ${d.dir} on ${d.device} (${d.dtype})`);
       const load = await bench.call<LoadFigures>({ type: 'load', model: `/models/m${i}`, device: d.device, dtype: d.dtype, browserCache: false });
       opts.log(`chromium loop: loaded in ${(load.loadMs / 1000).toFixed(1)} s, ${load.numThreads} WASM thread(s), isolated ${load.crossOriginIsolated}`);
-      const r = await bench.call<LoopFigures>({ type: 'loop', tokens: opts.tokens, pairs: opts.pairs });
+      const r = await bench.call<LoopFigures>({ type: 'loop', tokens: d.tokens, pairs: d.pairs });
       opts.log(`chromium loop ${d.device}: ours ${r.oursTokensPerSecond} tok/s, generate ${r.generateTokensPerSecond} tok/s (${r.ratio}x)`);
       out[d.device] = { model: d.dir.split('/').pop()!, ...load, loadMs: Math.round(load.loadMs), ...r };
     }

@@ -2,7 +2,9 @@
 //   chromium-loop    2.2 our loop / generate() on WASM (q8) and WebGPU (SwiftShader, q4), mid-size model
 //   chromium-decode  2.1 WASM ms/token by positions cached, full-size stand-in, vs onnxruntime-node, 1 and 2 threads
 // Kept apart from run.ts so the Node items and these evolve without stepping on each other.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ensureMidModel, MID_QWEN2 } from '../bench-sweep.ts';
@@ -13,6 +15,7 @@ import { makeTinyQwen2, type TinyQwen2Spec } from '../../src/convert/tiny-checkp
 import { nodeSource, nodeWriter } from '../convert.ts';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
 import { decodeInChromium, loopInChromium } from './chromium-items.ts';
+import { round } from './measure.ts';
 
 export const CHROMIUM_ITEMS = ['chromium-loop', 'chromium-decode'] as const;
 export type ChromiumItem = (typeof CHROMIUM_ITEMS)[number];
@@ -53,20 +56,27 @@ async function ensureSmallModel(dir: string, tokenizerDir: string): Promise<stri
   return dir;
 }
 
+/** The browser and the load, per item: results.json's machine block describes only the latest run. */
+function context(load0: number) {
+  const chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
+  return { chromium, loadAverage1m: { start: round(load0, 1), end: round(loadavg()[0]!, 1) } };
+}
+
 export async function chromiumItems(opts: Options, record: (item: ChromiumItem, figures: Record<string, unknown>) => Promise<void>, rows: [string, string][], log: Log) {
   const port = opts.chromiumPort ?? 4310;
   if (opts.only.includes('chromium-loop')) {
     const tokenizer = join(ROOT, 'tools/standin/tokenizer');
     const mid = await ensureMidModel(join(ROOT, '.cache', 'bench-sweep-mid'), tokenizer, ['q4', 'q8']);
     const small = await ensureSmallModel(join(ROOT, '.cache', 'bench-chromium-small'), tokenizer);
-    const tokens = opts.quick ? 4 : 8;
     const devices = [
-      { device: 'wasm', dtype: 'q8', dir: mid },
-      { device: 'webgpu', dtype: 'q4', dir: small },
+      { device: 'wasm', dtype: 'q8', dir: mid, tokens: opts.quick ? 8 : 16, pairs: opts.quick ? 1 : 3 },
+      { device: 'webgpu', dtype: 'q4', dir: small, tokens: opts.quick ? 4 : 8, pairs: opts.quick ? 1 : 2 },
     ] as const;
-    const r = await loopInChromium({ port, tokens, pairs: opts.quick ? 1 : 2, devices, log });
+    const load0 = loadavg()[0]!;
+    const r = await loopInChromium({ port, devices, log });
     await record('chromium-loop', {
       browser: 'headless Chromium (Debian), production build and headers; WebGPU on SwiftShader',
+      ...context(load0),
       models: {
         'bench-sweep-mid': 'mid-size random Qwen2 (tools/bench-sweep.ts MID_QWEN2: hidden 1024, 8 layers, 16/2 heads, intermediate 2816, vocab 151,936); WASM loads q8 as the app does there',
         'bench-chromium-small': 'small random Qwen2 (SMALL_QWEN2: hidden 256, 4 layers, 4/2 heads, intermediate 704, vocab 151,936) for WebGPU: the mid-size one takes 10-40 s a token on SwiftShader here',
@@ -78,8 +88,14 @@ export async function chromiumItems(opts: Options, record: (item: ChromiumItem, 
   if (opts.only.includes('chromium-decode')) {
     const dir = opts.model ?? (await standinQ8(join(ROOT, '.cache', 'bench', 'e1-standin-bf16-onnx'), log));
     const contexts = opts.quick ? [128, 1024, 4096] : [128, 1024, 2048, 4096];
+    const load0 = loadavg()[0]!;
     const r = await decodeInChromium({ dir, dtype: 'q8', port, contexts, rounds: opts.quick ? 2 : 4, threads: [1, 2], log });
-    await record('chromium-decode', { browser: 'headless Chromium (Debian) WASM, production build and headers', dtype: 'q8', ...r });
+    await record('chromium-decode', {
+      browser: 'headless Chromium (Debian) WASM, production build and headers',
+      dtype: 'q8',
+      ...context(load0),
+      ...r,
+    });
     for (const t of [1, 2]) {
       const f = r[`threads${t}`] as { wasm: Record<number, { msPerToken: number; ratioTo128: number }>; wasmOverNode: Record<number, number> } | undefined;
       if (!f) continue;
