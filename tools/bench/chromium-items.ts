@@ -22,7 +22,7 @@ import { CHROMIUM_ARGS } from '../../playwright.config.ts';
 import { productionHeaders } from '../headers.ts';
 import { ROOT } from '../standin/standin.ts';
 import type { BenchRequest, LoadFigures } from './chromium/protocol.ts';
-import { byContext, decodeFeeds, round } from './measure.ts';
+import { byContext, decodeFeeds, type loopVsGenerate, round } from './measure.ts';
 
 type Log = (s: string) => void;
 
@@ -67,26 +67,39 @@ export async function buildBenchPage(log: Log): Promise<string> {
   return dist;
 }
 
-/** RSS of every Chromium process started by this one (browser, renderers, GPU, utilities), in bytes. */
-export async function chromiumRss(): Promise<number> {
+/** Every Chromium process started by this one (browser, renderers, GPU, utilities): RSS in bytes, CPU time in seconds. */
+async function chromiumProcesses(): Promise<{ rss: number; cpuS: number }[]> {
   const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
-  const names = new Map<number, string>();
+  const info = new Map<number, { name: string; rss: number; cpuS: number }>();
   for (const d of await readdir('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     const status = await readFile(`/proc/${d}/status`, 'utf8').catch(() => '');
+    const stat = await readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
     const pid = Number(d);
+    // Fields after the command's closing parenthesis: state is field 3; utime and stime are 14 and 15 (clock ticks of 1/100 s).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     parent.set(pid, Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-    rss.set(pid, Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024);
-    names.set(pid, /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '');
+    info.set(pid, {
+      name: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '',
+      rss: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024,
+      cpuS: (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / 100,
+    });
   }
   const under = (pid: number): boolean => {
     for (let p = parent.get(pid); p; p = parent.get(p)) if (p === process.pid) return true;
     return false;
   };
-  let sum = 0;
-  for (const [pid, bytes] of rss) if (/chrom/i.test(names.get(pid) ?? '') && under(pid)) sum += bytes;
-  return sum;
+  return [...info].filter(([pid, i]) => /chrom/i.test(i.name) && under(pid)).map(([, i]) => i);
+}
+
+/** RSS of every Chromium process started by this one, in bytes. */
+export async function chromiumRss(): Promise<number> {
+  return (await chromiumProcesses()).reduce((a, p) => a + p.rss, 0);
+}
+
+/** CPU seconds used so far by every Chromium process started by this one. */
+export async function chromiumCpuSeconds(): Promise<number> {
+  return (await chromiumProcesses()).reduce((a, p) => a + p.cpuS, 0);
 }
 
 /** Samples chromiumRss every `ms` until stopped; the peak. */
@@ -151,12 +164,38 @@ export class BenchPage {
   }
 }
 
-interface LoopFigures {
-  readonly promptTokens: number;
-  readonly decodedTokens: number;
-  readonly oursTokensPerSecond: number;
-  readonly generateTokensPerSecond: number;
-  readonly ratio: number;
+type LoopFigures = Awaited<ReturnType<typeof loopVsGenerate>>;
+
+/**
+ * Our loop against generate() by the CPU time of the browser's processes, which the machine's
+ * other load does not inflate as it does wall time: per pair, each side decodes 1 and n + 1
+ * tokens (prefill + n steps), and the difference of the CPU seconds is n decode steps.
+ * Ratio > 1: our loop takes less CPU per token than generate().
+ */
+async function loopCpu(bench: BenchPage, tokens: number, pairs: number, log: Log) {
+  const cpuOf = async (type: 'generate' | 'ours', n: number) => {
+    const c0 = await chromiumCpuSeconds();
+    await bench.call({ type, tokens: n });
+    return (await chromiumCpuSeconds()) - c0;
+  };
+  const steps = { generate: 0, ours: 0 };
+  const ratios: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const pair = { generate: 0, ours: 0 };
+    for (const side of p % 2 ? (['ours', 'generate'] as const) : (['generate', 'ours'] as const)) {
+      const one = await cpuOf(side, 1);
+      const many = await cpuOf(side, tokens + 1);
+      pair[side] = many - one;
+      steps[side] += many - one;
+    }
+    ratios.push(round(pair.generate / pair.ours));
+    log(`chromium loop CPU, pair ${p + 1}/${pairs}: ${tokens} steps take ${pair.ours.toFixed(1)} CPU s ours, ${pair.generate.toFixed(1)} generate()`);
+  }
+  return {
+    decodeCpuSecondsPerToken: { ours: round(steps.ours / tokens / pairs, 3), generate: round(steps.generate / tokens / pairs, 3) },
+    pairRatios: ratios,
+    ratio: round(steps.generate / steps.ours),
+  };
 }
 
 /** 2.2 in the browser: our loop against generate() (greedy, same loaded model, same device), on each device with its model. */
@@ -164,7 +203,7 @@ export async function loopInChromium(opts: { port: number; devices: readonly { d
   const dist = await buildBenchPage(opts.log);
   const server = await serveBench(dist, Object.fromEntries(opts.devices.map((d, i) => [`m${i}`, d.dir])), opts.port);
   const browser = await launchChromium();
-  const out: Record<string, LoopFigures & LoadFigures & { model: string }> = {};
+  const out: Record<string, LoopFigures & LoadFigures & { model: string; cpu: Awaited<ReturnType<typeof loopCpu>> }> = {};
   try {
     const bench = await BenchPage.open(browser.page, `http://localhost:${opts.port}`, opts.log);
     for (const [i, d] of opts.devices.entries()) {
@@ -174,7 +213,8 @@ export async function loopInChromium(opts: { port: number; devices: readonly { d
       opts.log(`chromium loop: loaded in ${(load.loadMs / 1000).toFixed(1)} s, ${load.numThreads} WASM thread(s), isolated ${load.crossOriginIsolated}`);
       const r = await bench.call<LoopFigures>({ type: 'loop', tokens: d.tokens, pairs: d.pairs });
       opts.log(`chromium loop ${d.device}: ours ${r.oursTokensPerSecond} tok/s, generate ${r.generateTokensPerSecond} tok/s (${r.ratio}x)`);
-      out[d.device] = { model: d.dir.split('/').pop()!, ...load, loadMs: Math.round(load.loadMs), ...r };
+      const cpu = await loopCpu(bench, d.tokens, d.pairs, opts.log);
+      out[d.device] = { model: d.dir.split('/').pop()!, ...load, loadMs: Math.round(load.loadMs), ...r, cpu };
     }
   } finally {
     await browser.close();

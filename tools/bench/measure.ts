@@ -38,6 +38,27 @@ export async function runTraced(engine: ElasticEngine, promptIds: readonly numbe
   return { result, feeds, wallMs: performance.now() - t0 };
 }
 
+/** generate() of `n` greedy tokens: ms from the end of its first model call (the prefill) to its end. */
+export async function timedGenerate(model: EngineModel, promptIds: readonly number[], n: number) {
+  const m = model as unknown as { forward(i: unknown): Promise<unknown>; generate(a: unknown): Promise<{ dims: number[]; dispose?: () => void }> };
+  const input_ids = new Tensor('int64', BigInt64Array.from(promptIds.map(BigInt)), [1, promptIds.length]);
+  const forward = m.forward;
+  let prefillEnd: number | null = null;
+  m.forward = async (i: unknown) => {
+    const r = await forward.call(m, i);
+    prefillEnd ??= performance.now();
+    return r;
+  };
+  try {
+    const out = await m.generate({ input_ids, max_new_tokens: n, min_new_tokens: n, do_sample: false });
+    const ms = performance.now() - prefillEnd!;
+    out.dispose?.();
+    return { ms, generated: out.dims[1]! - promptIds.length };
+  } finally {
+    m.forward = forward;
+  }
+}
+
 /**
  * 2.2: our loop's decode tokens/s against generate()'s (greedy, same model and session),
  * alternating. Both count the same span: from the end of the prefill's model call (ours: the first
@@ -47,26 +68,7 @@ export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, 
   const promptIds = engine.encodePrompt(PROBLEM, true);
   const ours: number[] = [];
   const theirs: number[] = [];
-  const m = model as unknown as { forward(i: unknown): Promise<unknown>; generate(a: unknown): Promise<{ dims: number[]; dispose?: () => void }> };
-  /** generate() of `n` tokens: ms from the end of its first model call (the prefill) to its end. */
-  const gen = async (n: number) => {
-    const input_ids = new Tensor('int64', BigInt64Array.from(promptIds.map(BigInt)), [1, promptIds.length]);
-    const forward = m.forward;
-    let prefillEnd: number | null = null;
-    m.forward = async (i: unknown) => {
-      const r = await forward.call(m, i);
-      prefillEnd ??= performance.now();
-      return r;
-    };
-    try {
-      const out = await m.generate({ input_ids, max_new_tokens: n, min_new_tokens: n, do_sample: false });
-      const ms = performance.now() - prefillEnd!;
-      out.dispose?.();
-      return { ms, generated: out.dims[1]! - promptIds.length };
-    } finally {
-      m.forward = forward;
-    }
-  };
+  const gen = (n: number) => timedGenerate(model, promptIds, n);
   // Warm-up, untimed: a session's first runs allocate and (on WASM/WebGPU) compile kernels.
   await gen(2);
   await runTraced(engine, promptIds, [{ thinking: 2, solution: 0 }]);
@@ -78,9 +80,17 @@ export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, 
     ours.push(result.stats.tokensPerSecond);
     log(`loop vs generate: pair ${p + 1}/${pairs}: ours ${ours.at(-1)!.toFixed(2)} tok/s, generate ${theirs.at(-1)!.toFixed(2)} tok/s`);
   }
-  const o = median(ours);
-  const g = median(theirs);
-  return { promptTokens: promptIds.length, decodedTokens: tokens, oursTokensPerSecond: round(o), generateTokensPerSecond: round(g), ratio: round(o / g) };
+  // The ratio is the median of the pairs' ratios: each pair's two sides ran back to back, under
+  // about the same load (a ratio of the two medians would mix pairs taken under different loads).
+  const pairRatios = ours.map((o, i) => round(o / theirs[i]!));
+  return {
+    promptTokens: promptIds.length,
+    decodedTokens: tokens,
+    oursTokensPerSecond: round(median(ours)),
+    generateTokensPerSecond: round(median(theirs)),
+    pairRatios,
+    ratio: round(median(ours.map((o, i) => o / theirs[i]!))),
+  };
 }
 
 /** A past input of the graph: its name and element type (the shapes are [1, kvHeads, P, headDim]). */

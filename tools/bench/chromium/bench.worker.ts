@@ -4,7 +4,7 @@
 import { env, Tensor } from '@huggingface/transformers';
 import { ElasticEngine } from '../../../src/worker/engine.ts';
 import { configureRuntime } from '../../../src/worker/runtime.ts';
-import { decodeFeeds, type EngineModel, loopVsGenerate, PROBLEM, runTraced } from '../measure.ts';
+import { decodeFeeds, type EngineModel, loopVsGenerate, PROBLEM, runTraced, timedGenerate } from '../measure.ts';
 import type { BenchReply, BenchRequest, LoadFigures } from './protocol.ts';
 
 configureRuntime();
@@ -45,6 +45,20 @@ async function handle(req: BenchRequest): Promise<unknown> {
     case 'loop': {
       const e = loaded();
       return loopVsGenerate(e, modelOf(e), req.tokens, req.pairs, (s) => console.log(s));
+    }
+    case 'generate': {
+      const e = loaded();
+      const t0 = performance.now();
+      const g = await timedGenerate(modelOf(e), e.encodePrompt(PROBLEM, true), req.tokens);
+      if (g.generated !== req.tokens) throw new Error(`generate() produced ${g.generated} tokens, asked ${req.tokens}`);
+      return { wallMs: performance.now() - t0, decodeMs: g.ms };
+    }
+    case 'ours': {
+      const e = loaded();
+      const t0 = performance.now();
+      const { result } = await runTraced(e, e.encodePrompt(PROBLEM, true), [{ thinking: req.tokens, solution: 0 }]);
+      if (result.stats.decodedTokens !== req.tokens) throw new Error(`our loop decoded ${result.stats.decodedTokens} tokens, asked ${req.tokens}`);
+      return { wallMs: performance.now() - t0, decodeMs: result.stats.decodeMs };
     }
     case 'loopProfile': {
       // Where a step's time goes: each model.forward() call timed, under generate() and under our loop.

@@ -8,6 +8,8 @@ export type BenchRequest =
   | { readonly type: 'load'; readonly model: string; readonly device: 'wasm' | 'webgpu'; readonly dtype: Dtype; readonly threads?: number; readonly browserCache: boolean }
   /** Our decode loop against generate(), `pairs` alternating pairs of `tokens` decoded tokens. */
   | { readonly type: 'loop'; readonly tokens: number; readonly pairs: number }
+  /** One greedy generate() of `tokens` tokens, or one run of our loop thinking `tokens` tokens: wall ms and ms after the prefill. */
+  | { readonly type: 'generate' | 'ours'; readonly tokens: number }
   /** Each model.forward() call timed under generate() and under our loop (`tokens` decoded each). */
   | { readonly type: 'loopProfile'; readonly tokens: number }
   /** Builds random caches for each context (the raw session's feeds). */
