@@ -172,7 +172,7 @@ type LoopFigures = Awaited<ReturnType<typeof loopVsGenerate>>;
  * tokens (prefill + n steps), and the difference of the CPU seconds is n decode steps.
  * Ratio > 1: our loop takes less CPU per token than generate().
  */
-async function loopCpu(bench: BenchPage, tokens: number, pairs: number, log: Log) {
+export async function loopCpu(bench: BenchPage, tokens: number, pairs: number, log: Log) {
   const cpuOf = async (type: 'generate' | 'ours', n: number) => {
     const c0 = await chromiumCpuSeconds();
     await bench.call({ type, tokens: n });
