@@ -14,7 +14,7 @@ const executablePath = existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined
 
 // WebGPU in headless Chromium without a GPU: SwiftShader's Vulkan backs the adapter (no shader-f16).
 // WebGPU needs a secure context: use http://localhost, not a LAN address.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--enable-unsafe-webgpu',
   '--enable-unsafe-swiftshader',

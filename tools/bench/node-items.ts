@@ -5,16 +5,11 @@
 // alternation where the order could bias it, or a count.
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Tensor, env } from '@huggingface/transformers';
-import { decode, type DecodeResult } from '../../src/core/decode.ts';
-import type { Budgets } from '../../src/core/policy.ts';
-import { ElasticEngine, TransformersBackend } from '../../src/worker/engine.ts';
+import { env } from '@huggingface/transformers';
+import { ElasticEngine } from '../../src/worker/engine.ts';
+import { byContext, decodeFeeds, type EngineModel, median, PROBLEM, round, runTraced } from './measure.ts';
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+export { loopVsGenerate } from './measure.ts';
 
 /** A converted model: a folder (the converter's output, any graph variant) and the dtype to load. */
 export interface ModelUnderTest {
@@ -35,27 +30,8 @@ export async function decodeVsContext(m: ModelUnderTest, contexts: readonly numb
   const pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
   const pastMeta = meta.find((x) => x.name === pastNames[0]);
   const [kvHeads, headDim] = [Number(pastMeta?.shape?.[1]), Number(pastMeta?.shape?.[3])];
-  const half = pastMeta?.type === 'float16';
-  const pastFor = (P: number) => {
-    const feeds: Record<string, ort.Tensor> = {};
-    const n = kvHeads * P * headDim;
-    for (const name of pastNames) {
-      if (half) {
-        const h = new Uint16Array(n);
-        for (let i = 0; i < n; i++) h[i] = 0x3000 + ((i * 2654435761) >>> 22); // small positive halves
-        feeds[name] = new ort.Tensor('float16', h, [1, kvHeads, P, headDim]);
-      } else {
-        const f = new Float32Array(n);
-        for (let i = 0; i < n; i++) f[i] = Math.sin(i * 12.9898) * 0.5;
-        feeds[name] = new ort.Tensor('float32', f, [1, kvHeads, P, headDim]);
-      }
-    }
-    feeds['input_ids'] = new ort.Tensor('int64', BigInt64Array.from([1000n]), [1, 1]);
-    feeds['attention_mask'] = new ort.Tensor('int64', new BigInt64Array(P + 1).fill(1n), [1, P + 1]);
-    feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from([BigInt(P)]), [1, 1]);
-    if (session.inputNames.includes('num_logits_to_keep')) feeds['num_logits_to_keep'] = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
-    return feeds;
-  };
+  const pastFor = (P: number) =>
+    decodeFeeds(P, pastNames.map((name) => ({ name, type: meta.find((x) => x.name === name)?.type })), kvHeads, headDim, session.inputNames, (type, data, dims) => new ort.Tensor(type, data, dims));
   const feeds = new Map(contexts.map((P) => [P, pastFor(P)]));
   const times = new Map<number, number[]>(contexts.map((P) => [P, []]));
   for (const P of contexts) await session.run(feeds.get(P)!); // warm-up
@@ -68,19 +44,8 @@ export async function decodeVsContext(m: ModelUnderTest, contexts: readonly numb
     log(`decode: round ${r + 1}/${rounds}: ${contexts.map((P) => `${P}: ${times.get(P)!.at(-1)!.toFixed(0)} ms`).join(', ')}`);
   }
   await session.release();
-  const base = median(times.get(contexts[0]!)!);
-  return Object.fromEntries(
-    contexts.map((P) => {
-      const ms = median(times.get(P)!);
-      return [P, { msPerToken: round(ms, 1), ratioTo128: round(ms / base), speedVs128: round(base / ms) }];
-    }),
-  );
+  return byContext(contexts, times);
 }
-
-const PROBLEM =
-  'Let $a$, $b$ and $c$ be positive real numbers with $a + b + c = 1$. Find the minimum of $\\frac{1}{a} + \\frac{4}{b} + \\frac{9}{c}$, and the values of $a$, $b$, $c$ where it is reached.';
-
-type EngineModel = ConstructorParameters<typeof TransformersBackend>[0];
 
 /** The loaded full-size model, through the app's engine (the model the engine owns is reused for generate()). */
 export async function loadEngine(m: ModelUnderTest): Promise<{ engine: ElasticEngine; model: EngineModel }> {
@@ -91,58 +56,6 @@ export async function loadEngine(m: ModelUnderTest): Promise<{ engine: ElasticEn
   // generate() runs on the same session as our loop: same weights, same threads.
   const model = (engine as unknown as { model: EngineModel }).model;
   return { engine, model };
-}
-
-/** Runs our loop; records the length of every feed. */
-async function runTraced(engine: ElasticEngine, promptIds: readonly number[], lanes: readonly Budgets[]) {
-  const backend = engine.backend();
-  const feeds: { n: number; ms: number }[] = [];
-  const forward = backend.forward.bind(backend);
-  // One entry per row fed (on CPU with q4 weights the engine feeds one row per call).
-  backend.forward = async (rows) => {
-    const t0 = performance.now();
-    const r = await forward(rows);
-    const ms = performance.now() - t0;
-    for (const row of rows) feeds.push({ n: row.feed.length, ms });
-    return r;
-  };
-  const t0 = performance.now();
-  const result: DecodeResult = await decode(backend, { promptIds, lanes, sampling: { kind: 'greedy' }, ids: engine.info.ids, context: engine.info.context }, { now: () => performance.now() });
-  engine.ledger.compact();
-  return { result, feeds, wallMs: performance.now() - t0 };
-}
-
-/** 2.2: our loop's decode tokens/s against generate()'s (greedy, same model and session), alternating. */
-export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, tokens: number, pairs: number, log: (s: string) => void) {
-  const promptIds = engine.encodePrompt(PROBLEM, true);
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  const gen = async (n: number) => {
-    const input_ids = new Tensor('int64', BigInt64Array.from(promptIds.map(BigInt)), [1, promptIds.length]);
-    const t0 = performance.now();
-    const out = (await (model as unknown as { generate(a: unknown): Promise<{ dims: number[] }> }).generate({
-      input_ids,
-      max_new_tokens: n,
-      min_new_tokens: n,
-      do_sample: false,
-    })) as { dims: number[]; dispose?: () => void };
-    const ms = performance.now() - t0;
-    out.dispose?.();
-    return { ms, generated: out.dims[1]! - promptIds.length };
-  };
-  for (let p = 0; p < pairs; p++) {
-    // generate(): the time of n+1 tokens minus that of 1 (prefill + first token) is n decode steps.
-    const one = await gen(1);
-    const many = await gen(tokens + 1);
-    if (many.generated !== tokens + 1) throw new Error(`generate() produced ${many.generated} tokens, asked ${tokens + 1}`);
-    theirs.push((tokens * 1000) / (many.ms - one.ms));
-    const { result } = await runTraced(engine, promptIds, [{ thinking: tokens + 1, solution: 0 }]);
-    ours.push(result.stats.tokensPerSecond);
-    log(`loop vs generate: pair ${p + 1}/${pairs}: ours ${ours.at(-1)!.toFixed(2)} tok/s, generate ${theirs.at(-1)!.toFixed(2)} tok/s`);
-  }
-  const o = median(ours);
-  const g = median(theirs);
-  return { promptTokens: promptIds.length, decodedTokens: tokens, oursTokensPerSecond: round(o), generateTokensPerSecond: round(g), ratio: round(o / g) };
 }
 
 /** A prompt of exactly `n` ids: the chat template around a long problem, cut before its last ids. */

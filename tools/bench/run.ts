@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page,memory] [-- --port 4181] [-- --model <folder> --dtype q4]
+// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page,memory,chromium-loop,chromium-decode] [-- --port 4181] [-- --chromium-port 4310] [-- --model <folder> --dtype q4]
 //               [-- --batch-dtypes q8,q4] [-- --no-browser] [-- --batch-pairs 1]   (batch: the stand-in's dtypes on the CPU; skip the Chromium part; pairs timed)
 //
 // E1 at full size, on this machine: writes the full-size stand-in (tools/standin, cached under
@@ -25,10 +25,11 @@ import { ensureMidModel, runSweepBench } from '../bench-sweep.ts';
 import { sweepInChromium } from './sweep-browser.ts';
 import { Q8_ROWS_KEY } from '../../src/core/q8-rows.ts';
 import type { SweepBenchResult } from '../sweep-measure.ts';
+import { CHROMIUM_ITEMS, chromiumItems } from './chromium-run.ts';
 import { decodeVsContext, loadEngine, loopVsGenerate, prefillAndCut, sweepVsSeparate, type ModelUnderTest } from './node-items.ts';
 
 const run = promisify(execFile);
-const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'batch', 'page', 'memory'] as const;
+const ITEMS = ['convert', 'decode', 'loop', 'prefill', 'sweep', 'batch', 'page', 'memory', ...CHROMIUM_ITEMS] as const;
 type Item = (typeof ITEMS)[number];
 const RESULTS = join(ROOT, 'bench', 'results.json');
 const log = (s: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -46,6 +47,7 @@ function parse(argv: readonly string[]) {
     model: opt('--model'),
     dtype: (opt('--dtype') ?? 'q4') as ModelUnderTest['dtype'],
     port: Number(opt('--port') ?? 4181),
+    chromiumPort: Number(opt('--chromium-port') ?? 4310),
     label: opt('--label') ?? 'plain-ops graph (Concat past+new, per-step Transpose)',
     /** batch: the stand-in's dtypes to sweep on the CPU, and whether to run the Chromium part. */
     batchDtypes: (opt('--batch-dtypes') ?? 'q8,q4').split(',').filter(Boolean) as ('q8' | 'q4')[],
@@ -111,7 +113,7 @@ async function main() {
   const converted = opts.model ?? join(benchDir, 'e1-standin-bf16-onnx');
   const dtypes = 'q4';
 
-  const needModel = opts.only.some((i) => i !== 'convert' && i !== 'page' && i !== 'memory');
+  const needModel = opts.only.some((i) => i === 'decode' || i === 'loop' || i === 'prefill' || i === 'sweep' || i === 'batch');
   // The batched sweep runs on q8 (what the app picks on WASM/CPU) and q4 conversions of its own.
   if (opts.only.includes('convert') || (needModel && !opts.model && !existsSync(join(converted, 'config.json')))) {
     const bf16 = await ensureStandin('bf16', 1, log);
@@ -284,6 +286,9 @@ async function main() {
       }
     }
   }
+
+  // Chromium items (tools/bench/chromium-run.ts), after the Node ones: one browser at a time.
+  await chromiumItems(opts, record, rows, log);
 
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'figure'.padEnd(w)}  value`);
