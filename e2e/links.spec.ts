@@ -45,6 +45,8 @@ test('a foreign model link asks first (host, size), can be declined, and its loa
 test("a model whose config declares more context than this device can hold is clamped, and the page says why", async ({ page }) => {
   // A linked model's config may claim any length: a billion positions here.
   await page.context().route('**/models/scripted-think48/config.json', async (route) => {
+    // The memory notice sizes the files with HEAD requests first: those have no body to rewrite.
+    if (route.request().method() !== 'GET') return route.continue();
     const config = (await (await route.fetch()).json()) as object;
     await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...config, max_position_embeddings: 1_000_000_000 }) });
   });
