@@ -71,7 +71,7 @@ export async function convertInChromium(opts: { source: string; dtype: 'q8' | 'q
     const stored = await page.evaluate(async (id) => {
       const cache = await caches.open('transformers-cache');
       let bytes = 0;
-      for (const req of await cache.keys()) if (new URL(req.url).pathname.startsWith(`${id}/`)) bytes += (await (await cache.match(req))!.arrayBuffer()).byteLength;
+      for (const req of await cache.keys()) if (new URL(req.url).pathname.startsWith(`${id}/`)) bytes += (await (await cache.match(req))!.blob()).size; // disk-backed: not read into memory
       return bytes;
     }, CONVERTED);
 
