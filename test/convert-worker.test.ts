@@ -105,6 +105,9 @@ describe('converted model ids and cache keys', () => {
     await cache.put(cacheKey(ORIGIN, MODEL_ID, 'onnx/model_q4.onnx'), new Response('x'));
     await expect(assertConverted(cache, ORIGIN, MODEL_ID, 'q4')).resolves.toBeUndefined();
     await expect(assertConverted(cache, ORIGIN, MODEL_ID, 'q4f16')).rejects.toThrow(/without q4f16 weights \(stored: q4\)\. Choose q4/);
+    // q8 (what WASM loads) is stored under transformers.js' name for it.
+    await cache.put(cacheKey(ORIGIN, MODEL_ID, 'onnx/model_quantized.onnx'), new Response('x'));
+    await expect(assertConverted(cache, ORIGIN, MODEL_ID, 'q8')).resolves.toBeUndefined();
   });
 });
 

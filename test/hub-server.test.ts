@@ -7,11 +7,13 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertQwen2 } from '../src/convert/convert.ts';
 import { memorySource, memoryWriter } from '../src/convert/io.ts';
 import { hubSource, SourceError } from '../src/worker/convert-sources.ts';
 import { startHubServer, type HubServer } from '../tools/hub-server.ts';
+import { serveBench } from '../tools/bench/chromium-items.ts';
 import { nodeWriter } from '../tools/convert.ts';
 import { tinyQwen2SourceFiles } from '../tools/testmodels/tiny-qwen2.ts';
 
@@ -62,6 +64,27 @@ describe('Hub-like server', () => {
     const config = await fetch(`${hub.url}/${REPO}/resolve/main/config.json`, { redirect: 'manual' });
     expect(config.status).toBe(200);
     expect(await config.text()).toBe(new TextDecoder().decode(files.get('config.json')));
+  });
+
+  it('behind one origin (the Chromium bench: a CSP allowing only self), redirects to a CDN path there, and ranged reads pass the proxy', async () => {
+    const local = await startHubServer({ repos: { [REPO]: join(root, 'src') }, lfsThreshold: 4096, cdnBase: '/cdn' });
+    const server = await serveBench(root, {}, 0, { '/hub/': local.url, '/cdn/': local.cdnUrl });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const shard = [...files.keys()].find((f) => f.endsWith('.safetensors'))!;
+      const url = `${origin}/hub/${REPO}/resolve/main/${shard}`;
+      const res = await fetch(url, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toMatch(/^\/cdn\/repos\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\?/);
+      const ranged = await fetch(url, { headers: { Range: 'bytes=8-15' } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.url.startsWith(`${origin}/cdn/`)).toBe(true);
+      expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(files.get(shard)!.subarray(8, 16));
+      expect(local.requests.map((r) => `${r.origin} ${r.status}`)).toEqual(['hub 302', 'hub 302', 'cdn 206']);
+    } finally {
+      server.close();
+      await local.close();
+    }
   });
 
   it('lists files with sizes in the tree and model-info APIs, and refuses unknown repos, revisions and files like the Hub', async () => {

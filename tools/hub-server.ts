@@ -34,6 +34,11 @@ export interface HubServerOptions {
   readonly cdnPort?: number;
   /** Files at least this large go through the CDN (the Hub's LFS threshold is 10 MB). */
   readonly lfsThreshold?: number;
+  /**
+   * What the 302 Location starts with instead of the CDN origin: e.g. `/cdn` when a proxy serves
+   * the Hub and its CDN under paths of one origin (a page under a CSP that allows only 'self').
+   */
+  readonly cdnBase?: string;
 }
 
 export interface HubRequest {
@@ -233,7 +238,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       if (!f) return error(res, 404, 'EntryNotFound', `${m[3]} does not exist on "${m[2]}"`);
       const common = { 'X-Repo-Commit': repo.commit };
       if (!f.lfs) return serveFile(req, res, f, common);
-      const location = `${cdnUrl}/repos/${f.oid.slice(0, 2)}/${f.oid.slice(2, 4)}/${f.oid}?response-content-disposition=${encodeURIComponent(`inline; filename="${f.path.split('/').pop()}"`)}`;
+      const location = `${opts.cdnBase ?? cdnUrl}/repos/${f.oid.slice(0, 2)}/${f.oid.slice(2, 4)}/${f.oid}?response-content-disposition=${encodeURIComponent(`inline; filename="${f.path.split('/').pop()}"`)}`;
       return send(res, 302, {
         ...common,
         Location: location,

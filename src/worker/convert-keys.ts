@@ -26,6 +26,7 @@
 //
 // Completion marker: config.json is stored last (the converter writes it after every other file
 // is closed and stored), and transformers.js cannot load a folder without it.
+import { onnxFileName } from '../convert/qwen2-onnx.ts';
 
 export const CONVERTED_CACHE = 'transformers-cache';
 export const CONVERTED_PREFIX = '/converted/';
@@ -73,7 +74,8 @@ export interface CacheMatcher {
   match(request: string): Promise<Response | undefined>;
 }
 
-const ONNX_FILES: Readonly<Record<string, string>> = { fp32: 'model.onnx', q4: 'model_q4.onnx', q4f16: 'model_q4f16.onnx' };
+/** The graph file of each dtype the converter writes (the converter's own names). */
+const ONNX_FILES: Readonly<Record<string, string>> = Object.fromEntries((['fp32', 'q4', 'q4f16', 'q8'] as const).map((d) => [d, onnxFileName(d)]));
 
 /**
  * Throws a clear error when `modelId` (a converted id) is not completely stored, or lacks the

@@ -10,7 +10,7 @@
 //   1 and 2 WASM threads.
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -37,13 +37,28 @@ const TYPES: Record<string, string> = {
 };
 
 
+/** Forwards a request to `upstream` (its path without `prefix`), answering with its status and headers plus `extra`. */
+function proxy(req: IncomingMessage, res: ServerResponse, upstream: string, prefix: string, extra: Record<string, string>) {
+  const target = new URL(req.url!.slice(prefix.length - 1), upstream);
+  const headers = { ...req.headers, host: target.host };
+  const up = httpRequest(target, { method: req.method, headers }, (r) => {
+    res.writeHead(r.statusCode ?? 502, { ...r.headers, ...extra });
+    r.pipe(res);
+  });
+  up.on('error', () => res.destroy());
+  req.pipe(up);
+}
+
 /**
  * Serves a built folder at / and each model folder at /models/<name>/, streamed, with the
- * production headers on every answer.
+ * production headers on every answer. `proxies`: path prefixes ("/hub/") forwarded to other
+ * servers (the prefix's trailing slash kept), so their answers are same-origin to the page.
  */
-export function serveBench(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
+export function serveBench(dist: string, models: Readonly<Record<string, string>>, port: number, proxies: Readonly<Record<string, string>> = {}): Promise<Server> {
   const headers = productionHeaders();
   const server = createServer(async (req, res) => {
+    const prefix = Object.keys(proxies).find((p) => req.url?.startsWith(p));
+    if (prefix) return proxy(req, res, proxies[prefix]!, prefix, headers);
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const m = /^\/models\/([^/]+)\/(.+)$/.exec(path);
     const file = m ? (models[m[1]!] ? join(models[m[1]!]!, m[2]!) : null) : join(dist, path.endsWith('/') ? `${path}index.html` : path);

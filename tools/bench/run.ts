@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page,memory,chromium-loop,chromium-decode] [-- --port 4181] [-- --chromium-port 4310] [-- --model <folder> --dtype q4]
+// npm run bench [-- --quick] [-- --only convert,decode,loop,prefill,sweep,batch,page,memory,chromium-loop,chromium-decode,chromium-convert] [-- --port 4181] [-- --chromium-port 4310] [-- --convert-source small|<checkpoint folder>] [-- --model <folder> --dtype q4]
 //               [-- --batch-dtypes q8,q4] [-- --no-browser] [-- --batch-pairs 1]   (batch: the stand-in's dtypes on the CPU; skip the Chromium part; pairs timed)
 //
 // E1 at full size, on this machine: writes the full-size stand-in (tools/standin, cached under
@@ -48,6 +48,7 @@ function parse(argv: readonly string[]) {
     dtype: (opt('--dtype') ?? 'q4') as ModelUnderTest['dtype'],
     port: Number(opt('--port') ?? 4181),
     chromiumPort: Number(opt('--chromium-port') ?? 4310),
+    convertSource: opt('--convert-source'),
     label: opt('--label') ?? 'plain-ops graph (Concat past+new, per-step Transpose)',
     /** batch: the stand-in's dtypes to sweep on the CPU, and whether to run the Chromium part. */
     batchDtypes: (opt('--batch-dtypes') ?? 'q8,q4').split(',').filter(Boolean) as ('q8' | 'q4')[],
