@@ -24,6 +24,9 @@ import { ROOT } from '../standin/standin.ts';
 import type { BenchRequest, LoadFigures } from './chromium/protocol.ts';
 import { byContext, decodeFeeds, type loopVsGenerate, round } from './measure.ts';
 
+/** /proc/<pid>/statm counts pages of 4 KiB on this machine (as tools/bench/memory.ts reads it). */
+const PAGE_BYTES = 4096;
+
 type Log = (s: string) => void;
 
 const TYPES: Record<string, string> = {
@@ -82,8 +85,8 @@ export async function buildBenchPage(log: Log): Promise<string> {
   return dist;
 }
 
-/** Every Chromium process started by this one (browser, renderers, GPU, utilities): RSS in bytes, CPU time in seconds. */
-async function chromiumProcesses(): Promise<{ rss: number; cpuS: number }[]> {
+/** Every Chromium process started by this one (browser, renderers, GPU, utilities): pid, RSS in bytes, CPU time in seconds. */
+async function chromiumProcesses(): Promise<{ pid: number; rss: number; cpuS: number }[]> {
   const parent = new Map<number, number>();
   const info = new Map<number, { name: string; rss: number; cpuS: number }>();
   for (const d of await readdir('/proc')) {
@@ -104,7 +107,7 @@ async function chromiumProcesses(): Promise<{ rss: number; cpuS: number }[]> {
     for (let p = parent.get(pid); p; p = parent.get(p)) if (p === process.pid) return true;
     return false;
   };
-  return [...info].filter(([pid, i]) => /chrom/i.test(i.name) && under(pid)).map(([, i]) => i);
+  return [...info].filter(([pid, i]) => /chrom/i.test(i.name) && under(pid)).map(([pid, i]) => ({ pid, ...i }));
 }
 
 /** RSS of every Chromium process started by this one, in bytes. */
@@ -117,14 +120,34 @@ export async function chromiumCpuSeconds(): Promise<number> {
   return (await chromiumProcesses()).reduce((a, p) => a + p.cpuS, 0);
 }
 
-/** Samples chromiumRss every `ms` until stopped; the peak. */
+/**
+ * Samples the RSS of every Chromium process started by this one every `ms` until stopped; the peak.
+ * Listing /proc costs a good part of a core at 100 ms on this machine (it slowed what it measured),
+ * so the process list is renewed once a second and the known processes' statm read in between.
+ */
 export function rssSampler(ms = 500) {
   let peak = 0;
   let busy = false;
+  let pids: number[] = [];
+  let listedAt = 0;
+  const sample = async (): Promise<number> => {
+    if (Date.now() - listedAt >= 1000) {
+      const procs = await chromiumProcesses();
+      pids = procs.map((p) => p.pid);
+      listedAt = Date.now();
+      return procs.reduce((a, p) => a + p.rss, 0);
+    }
+    let rss = 0;
+    for (const pid of pids) {
+      const statm = await readFile(`/proc/${pid}/statm`, 'utf8').catch(() => null);
+      if (statm) rss += Number(statm.split(' ')[1]) * PAGE_BYTES;
+    }
+    return rss;
+  };
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    void chromiumRss().then((b) => {
+    void sample().then((b) => {
       peak = Math.max(peak, b);
       busy = false;
     });
