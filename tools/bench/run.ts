@@ -59,20 +59,15 @@ function parse(argv: readonly string[]) {
 
 const round2 = (x: number) => Number(x.toFixed(2));
 
+/** The machine (fixed) and the software that measured (per item: runs of different days differ). */
 async function machine() {
   const chromium = await run('/usr/bin/chromium', ['--version']).then((r) => r.stdout.trim()).catch(() => 'absent');
   const ortNode = JSON.parse(await readFile(join(ROOT, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version as string;
   const tjs = JSON.parse(await readFile(join(ROOT, 'node_modules/@huggingface/transformers/package.json'), 'utf8')).version as string;
+  const ortWeb = JSON.parse(await readFile(join(ROOT, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version as string;
   return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    ramGB: Number((totalmem() / 2 ** 30).toFixed(1)),
-    node: process.version,
-    chromium,
-    onnxruntimeNode: ortNode,
-    transformersJs: tjs,
-    gpu: 'none',
-    loadAverage1mAtStart: Number(loadavg()[0]!.toFixed(1)),
+    hardware: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGB: Number((totalmem() / 2 ** 30).toFixed(1)), gpu: 'none' },
+    software: { node: process.version, chromium, onnxruntimeNode: ortNode, onnxruntimeWeb: ortWeb, transformersJs: tjs },
   };
 }
 
@@ -92,16 +87,30 @@ async function main() {
   const items = (results.items ?? {}) as Record<string, unknown>;
   const rows: [string, string][] = [];
   const about = await machine();
+  let itemLoad = Number(loadavg()[0]!.toFixed(1));
   /** Records an item's figures and saves at once: a later failure keeps what was measured. */
   const record = async (item: Item, figures: Record<string, unknown>) => {
     // Re-read first: another bench process (another --only) may have saved items meanwhile.
     if (existsSync(RESULTS)) Object.assign(items, { ...((JSON.parse(await readFile(RESULTS, 'utf8')) as { items?: object }).items ?? {}) });
-    items[item] = { date: new Date().toISOString(), quick: opts.quick, model: opts.model ? opts.label : undefined, ...figures };
+    // Each item carries the load it ran under and the software that measured it: runs of different
+    // items happen on different days, on a machine others share.
+    const load = { start: itemLoad, end: Number(loadavg()[0]!.toFixed(1)) };
+    itemLoad = load.end;
+    items[item] = {
+      date: new Date().toISOString(),
+      quick: opts.quick,
+      model: opts.model ? opts.label : undefined,
+      loadAverage1m: load,
+      software: about.software,
+      ...figures,
+    };
     const out = {
       about:
         'npm run bench (tools/bench/run.ts). Figures are ratios of things measured side by side in one run, or counts; absolute times are given for context only. ' +
         'The machine is shared by several engineers building and testing at once (load average 17-28 on 2 cores during the committed runs): absolute times swing by 2x or more between runs.',
-      machine: about,
+      machine: about.hardware,
+      // The software of items measured before items carried their own (kept as found).
+      ...(results.software ? { software: results.software } : {}),
       standin: 'tools/standin: random weights, E1-Math-1.5B config (Qwen2, 1536 hidden, 28 layers, 12/2 heads, 8960 intermediate, 151936 vocab, untied), seed 1',
       items,
     };
