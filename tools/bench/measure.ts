@@ -20,40 +20,50 @@ export const PROBLEM =
 export type EngineModel = ConstructorParameters<typeof TransformersBackend>[0];
 
 /** Runs our loop; records the length of every feed. */
-export async function runTraced(engine: ElasticEngine, promptIds: readonly number[], lanes: readonly Budgets[]) {
+export async function runTraced(engine: ElasticEngine, promptIds: readonly number[], lanes: readonly Budgets[], cpuClock?: CpuClock) {
   const backend = engine.backend();
   const feeds: { n: number; ms: number }[] = [];
   const forward = backend.forward.bind(backend);
+  let prefillEndCpu: number | null = null;
   // One entry per row fed (on CPU with q4 weights the engine feeds one row per call).
   backend.forward = async (rows) => {
     const t0 = performance.now();
     const r = await forward(rows);
     const ms = performance.now() - t0;
+    if (cpuClock) prefillEndCpu ??= cpuClock();
     for (const row of rows) feeds.push({ n: row.feed.length, ms });
     return r;
   };
   const t0 = performance.now();
   const result: DecodeResult = await decode(backend, { promptIds, lanes, sampling: { kind: 'greedy' }, ids: engine.info.ids, context: engine.info.context }, { now: () => performance.now() });
+  // CPU ms of the decode after the prefill (null without a clock).
+  const cpuMs = cpuClock && prefillEndCpu !== null ? cpuClock() - prefillEndCpu : null;
   engine.ledger.compact();
-  return { result, feeds, wallMs: performance.now() - t0 };
+  return { result, feeds, wallMs: performance.now() - t0, cpuMs };
 }
 
+/** CPU time of the process in ms (Node: `process.cpuUsage`); absent where the runtime has none. */
+export type CpuClock = () => number;
+
 /** generate() of `n` greedy tokens: ms from the end of its first model call (the prefill) to its end. */
-export async function timedGenerate(model: EngineModel, promptIds: readonly number[], n: number) {
+export async function timedGenerate(model: EngineModel, promptIds: readonly number[], n: number, cpuClock?: CpuClock) {
   const m = model as unknown as { forward(i: unknown): Promise<unknown>; generate(a: unknown): Promise<{ dims: number[]; dispose?: () => void }> };
   const input_ids = new Tensor('int64', BigInt64Array.from(promptIds.map(BigInt)), [1, promptIds.length]);
   const forward = m.forward;
   let prefillEnd: number | null = null;
+  let prefillEndCpu: number | null = null;
   m.forward = async (i: unknown) => {
     const r = await forward.call(m, i);
     prefillEnd ??= performance.now();
+    if (cpuClock) prefillEndCpu ??= cpuClock();
     return r;
   };
   try {
     const out = await m.generate({ input_ids, max_new_tokens: n, min_new_tokens: n, do_sample: false });
     const ms = performance.now() - prefillEnd!;
+    const cpuMs = cpuClock && prefillEndCpu !== null ? cpuClock() - prefillEndCpu : null;
     out.dispose?.();
-    return { ms, generated: out.dims[1]! - promptIds.length };
+    return { ms, cpuMs, generated: out.dims[1]! - promptIds.length };
   } finally {
     m.forward = forward;
   }
@@ -64,11 +74,14 @@ export async function timedGenerate(model: EngineModel, promptIds: readonly numb
  * alternating. Both count the same span: from the end of the prefill's model call (ours: the first
  * token sampled) to the last token, over the tokens decoded after the first.
  */
-export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, tokens: number, pairs: number, log: (s: string) => void) {
+export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, tokens: number, pairs: number, log: (s: string) => void, cpuClock?: CpuClock) {
   const promptIds = engine.encodePrompt(PROBLEM, true);
   const ours: number[] = [];
   const theirs: number[] = [];
-  const gen = (n: number) => timedGenerate(model, promptIds, n);
+  // With a CPU clock, the CPU ms of each side too: on a shared machine the wall clock counts the
+  // others' load, the process's CPU time counts only its own work.
+  const cpuRatios: number[] = [];
+  const gen = (n: number) => timedGenerate(model, promptIds, n, cpuClock);
   // Warm-up, untimed: a session's first runs allocate and (on WASM/WebGPU) compile kernels.
   await gen(2);
   await runTraced(engine, promptIds, [{ thinking: 2, solution: 0 }]);
@@ -76,9 +89,12 @@ export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, 
     const g = await gen(tokens + 1);
     if (g.generated !== tokens + 1) throw new Error(`generate() produced ${g.generated} tokens, asked ${tokens + 1}`);
     theirs.push((tokens * 1000) / g.ms);
-    const { result } = await runTraced(engine, promptIds, [{ thinking: tokens + 1, solution: 0 }]);
+    const { result, cpuMs } = await runTraced(engine, promptIds, [{ thinking: tokens + 1, solution: 0 }], cpuClock);
     ours.push(result.stats.tokensPerSecond);
-    log(`loop vs generate: pair ${p + 1}/${pairs}: ours ${ours.at(-1)!.toFixed(2)} tok/s, generate ${theirs.at(-1)!.toFixed(2)} tok/s`);
+    // Same tokens on both sides: generate()'s CPU over ours is our speed over its, by CPU time.
+    if (cpuMs !== null && g.cpuMs !== null) cpuRatios.push(g.cpuMs / cpuMs);
+    const cpu = cpuRatios.length > p ? `; CPU ms ours ${cpuMs!.toFixed(0)}, generate ${g.cpuMs!.toFixed(0)}` : '';
+    log(`loop vs generate: pair ${p + 1}/${pairs}: ours ${ours.at(-1)!.toFixed(2)} tok/s, generate ${theirs.at(-1)!.toFixed(2)} tok/s${cpu}`);
   }
   // The ratio is the median of the pairs' ratios: each pair's two sides ran back to back, under
   // about the same load (a ratio of the two medians would mix pairs taken under different loads).
@@ -90,6 +106,7 @@ export async function loopVsGenerate(engine: ElasticEngine, model: EngineModel, 
     generateTokensPerSecond: round(median(theirs)),
     pairRatios,
     ratio: round(median(ours.map((o, i) => o / theirs[i]!))),
+    ...(cpuRatios.length ? { cpuPairRatios: cpuRatios.map((r) => round(r)), ratioByCpuTime: round(median(cpuRatios)) } : {}),
   };
 }
 
