@@ -14,15 +14,16 @@
 //
 // `runSweepBench(modelDir, opts)` is the same measurement for other benches to call.
 import { env } from '@huggingface/transformers';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertQwen2 } from '../src/convert/convert.ts';
 import { memorySource } from '../src/convert/io.ts';
-import { Q8_ROWS_KEY, onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { onnxFileName, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { makeTinyQwen2, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
 import { ElasticEngine } from '../src/worker/engine.ts';
 import type { Dtype } from '../src/worker/protocol.ts';
+import { converterKey, ensureConverted, KEY_FILE } from './bench/converted.ts';
 import { nodeWriter } from './convert.ts';
 import { measureSweep, type SweepBenchOptions, type SweepBenchResult, type SweepFigures } from './sweep-measure.ts';
 
@@ -66,10 +67,13 @@ export const MID_QWEN2: TinyQwen2Spec = {
 export async function ensureMidModel(dir: string, tokenizerDir: string, dtypes: readonly Dtype[] = ['q4'], options: { q4Accuracy?: 0 | 4 } = {}): Promise<string> {
   const missing = [];
   for (const d of dtypes) if (!(await stat(join(dir, 'onnx', onnxFileName(d as GraphDtype))).catch(() => null))) missing.push(d);
-  // A q8 graph from before per-row activation quantization is converted again.
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8').catch(() => '{}')) as Record<string, unknown>;
-  if (dtypes.includes('q8') && config[Q8_ROWS_KEY] !== 'per-row') missing.push('q8');
-  if (missing.length === 0) return dir;
+  // Converted again when a dtype is missing or the converter changed since (tools/bench/converted.ts).
+  if (missing.length) await rm(join(dir, KEY_FILE), { force: true });
+  const key = await converterKey({ model: MID_QWEN2, ...options });
+  return ensureConverted(dir, key, (out) => convertMid(out, tokenizerDir, dtypes, options), (s) => console.error(s));
+}
+
+async function convertMid(dir: string, tokenizerDir: string, dtypes: readonly Dtype[], options: { q4Accuracy?: 0 | 4 }) {
   const ck = makeTinyQwen2(MID_QWEN2);
   const files = new Map(ck.files);
   // The R1-Distill ids: BOS 151646, EOS 151643, a context long enough for the paper's grid.
@@ -78,7 +82,6 @@ export async function ensureMidModel(dir: string, tokenizerDir: string, dtypes: 
   // Every dtype at once: config.json lists the external data of each, and is rewritten by each conversion.
   await mkdir(dir, { recursive: true });
   await convertQwen2(memorySource(files), nodeWriter(dir), { dtypes: [...new Set([...dtypes])], ...options });
-  return dir;
 }
 
 function arg(argv: readonly string[], name: string): string | undefined {

@@ -12,12 +12,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ensureMidModel, MID_QWEN2 } from '../bench-sweep.ts';
 import { convertQwen2 } from '../../src/convert/convert.ts';
 import { memorySource } from '../../src/convert/io.ts';
-import { onnxFileName } from '../../src/convert/qwen2-onnx.ts';
 import { makeTinyQwen2, type TinyQwen2Spec } from '../../src/convert/tiny-checkpoint.ts';
-import { nodeSource, nodeWriter } from '../convert.ts';
+import { nodeWriter } from '../convert.ts';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
 import { decodeInChromium, loopInChromium } from './chromium-items.ts';
 import { convertInChromium } from './hub-convert.ts';
+import { converterKey, ensureConverted, standinConverted } from './converted.ts';
 import { round } from './measure.ts';
 
 export const CHROMIUM_ITEMS = ['chromium-loop', 'chromium-decode', 'chromium-convert'] as const;
@@ -35,15 +35,6 @@ interface Options {
 
 type Log = (s: string) => void;
 
-/** The full-size stand-in converted to q8 (WASM's dtype), beside run.ts' q4 conversion. */
-async function standinQ8(dir: string, log: Log): Promise<string> {
-  if (existsSync(join(dir, 'onnx', onnxFileName('q8')))) return dir;
-  const bf16 = await ensureStandin('bf16', 1, log);
-  log(`chromium: converting the full-size stand-in to q8 (and q4) in ${dir}`);
-  await convertQwen2(nodeSource(bf16.dir), nodeWriter(dir), { dtypes: ['q4', 'q8'] });
-  return dir;
-}
-
 /**
  * For WebGPU on SwiftShader: the mid-size model takes 10-40 s a token there (measured on this
  * machine under load), so 2.2 on WebGPU uses a small one: the real vocabulary, hidden 256, 4 layers.
@@ -60,10 +51,11 @@ async function smallCheckpoint(tokenizerDir: string): Promise<Map<string, Uint8A
   return files;
 }
 
-async function ensureSmallModel(dir: string, tokenizerDir: string): Promise<string> {
-  if (existsSync(join(dir, 'onnx', onnxFileName('q4')))) return dir;
-  await convertQwen2(memorySource(await smallCheckpoint(tokenizerDir)), nodeWriter(dir), { dtypes: ['q4'] });
-  return dir;
+async function ensureSmallModel(dir: string, tokenizerDir: string, log: Log): Promise<string> {
+  const convert = async (out: string) => {
+    await convertQwen2(memorySource(await smallCheckpoint(tokenizerDir)), nodeWriter(out), { dtypes: ['q4'] });
+  };
+  return ensureConverted(dir, await converterKey({ model: 'SMALL_QWEN2', dtypes: ['q4'] }), convert, log);
 }
 
 /** The small model's checkpoint written to a folder (chromium-convert's quick source). */
@@ -85,7 +77,7 @@ export async function chromiumItems(opts: Options, record: (item: ChromiumItem, 
   if (opts.only.includes('chromium-loop')) {
     const tokenizer = join(ROOT, 'tools/standin/tokenizer');
     const mid = await ensureMidModel(join(ROOT, '.cache', 'bench-sweep-mid'), tokenizer, ['q4', 'q8']);
-    const small = await ensureSmallModel(join(ROOT, '.cache', 'bench-chromium-small'), tokenizer);
+    const small = await ensureSmallModel(join(ROOT, '.cache', 'bench-chromium-small'), tokenizer, log);
     const devices = [
       { device: 'wasm', dtype: 'q8', dir: mid, tokens: opts.quick ? 8 : 16, pairs: opts.quick ? 1 : 3 },
       { device: 'webgpu', dtype: 'q4', dir: small, tokens: 4, pairs: 1 },
@@ -107,7 +99,7 @@ export async function chromiumItems(opts: Options, record: (item: ChromiumItem, 
     }
   }
   if (opts.only.includes('chromium-decode')) {
-    const dir = opts.model ?? (await standinQ8(join(ROOT, '.cache', 'bench', 'e1-standin-bf16-onnx'), log));
+    const dir = opts.model ?? (await standinConverted(log));
     const contexts = opts.quick ? [128, 1024, 4096] : [128, 1024, 2048, 4096];
     const load0 = loadavg()[0]!;
     const r = await decodeInChromium({ dir, dtype: 'q8', port, contexts, rounds: opts.quick ? 2 : 4, threads: [1, 2], log });

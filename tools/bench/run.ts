@@ -14,11 +14,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureStandin, ROOT } from '../standin/standin.ts';
 import { startHubServer } from '../hub-server.ts';
+import { standinConverted } from './converted.ts';
 import { memoryBench } from './memory.ts';
 import { pageBench } from './page.ts';
 import { ensureMidModel, runSweepBench } from '../bench-sweep.ts';
@@ -120,19 +121,16 @@ async function main() {
 
   const benchDir = join(ROOT, '.cache', 'bench');
   await mkdir(benchDir, { recursive: true });
-  const converted = opts.model ?? join(benchDir, 'e1-standin-bf16-onnx');
   const dtypes = 'q4';
-
   const needModel = opts.only.some((i) => i === 'decode' || i === 'loop' || i === 'prefill' || i === 'sweep' || i === 'batch');
-  // The batched sweep runs on q8 (what the app picks on WASM/CPU) and q4 conversions of its own.
-  if (opts.only.includes('convert') || (needModel && !opts.model && !existsSync(join(converted, 'config.json')))) {
+  // The stand-in converted to q4 and q8 by today's converter (converted again whenever the converter changes).
+  const converted = opts.model ?? (needModel ? await standinConverted(log) : '');
+  if (opts.only.includes('convert')) {
     const bf16 = await ensureStandin('bf16', 1, log);
     log(`converting ${bf16.dir} (BF16, one file) to ${dtypes} in Node`);
-    // A fresh output each time (a run measuring decode may hold the model folder open); it becomes
-    // the model folder when there is none yet.
+    // A fresh output each time: the item times a conversion (the models measured below are standinConverted's).
     const scratch = join(benchDir, 'convert-bf16-onnx');
     const local = await convertChild(bf16.dir, scratch, dtypes);
-    if (!opts.model && !existsSync(join(converted, 'config.json'))) await rename(scratch, converted);
     log(`local: ${local.seconds.toFixed(0)} s, peak RSS ${local.maxRssMB.toFixed(0)} MB`);
     const figures: Record<string, unknown> = {
       dtypes,
@@ -272,13 +270,8 @@ async function main() {
   }
 
   if (opts.only.includes('memory')) {
-    // q4 and q8 of the stand-in in one folder (--model: another one); converted once, then reused.
-    const dir = opts.model ?? join(benchDir, 'e1-standin-q4-q8-onnx');
-    if (!existsSync(join(dir, 'config.json'))) {
-      const bf16 = await ensureStandin('bf16', 1, log);
-      log(`memory: converting ${bf16.dir} to q4 and q8`);
-      await convertChild(bf16.dir, dir, 'q4,q8');
-    }
+    // q4 and q8 of the stand-in in one folder (--model: another one).
+    const dir = opts.model ?? (await standinConverted(log));
     const models = [
       { dir, device: 'wasm', dtype: 'q8' },
       // WASM q4 is left out: ORT's WASM MatMulNBits decodes ~100x slower than q8 (tools/wasm-probe.ts).
