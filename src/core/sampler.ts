@@ -99,8 +99,7 @@ export function sampleToken(logits: Float32Array | Float64Array, s: Sampling, rn
     return sampleFullSoftmax(logits, s.temperature, rng);
   }
 
-  const count = buildDistribution(logits, s.temperature, s.topP, s.topK, true);
-  if (count === ON_ROW) return drawOnRow(logits, rng.next());
+  const count = buildDistribution(logits, s.temperature, s.topP, s.topK);
   const u = rng.next() * scratch.total;
   let acc = 0;
   for (let j = 0; j < count; j++) {
@@ -523,7 +522,7 @@ function emitPrefix(c: number): number {
  * Fills scratch.ids / scratch.w (id order) and scratch.total with the tokens
  * kept by temperature → top-k → top-p, and returns how many there are.
  */
-function buildDistribution(logits: ArrayLike<number>, temperature: number, topP: number, topK: number, onRow = false): number {
+function buildDistribution(logits: ArrayLike<number>, temperature: number, topP: number, topK: number): number {
   const m = maxLogit(logits);
   if (m === Infinity) return buildDistribution(infinityRow(logits), temperature, topP, topK);
   // One reciprocal, then multiplies: the row is scaled by 1/T.
@@ -578,7 +577,7 @@ function buildDistribution(logits: ArrayLike<number>, temperature: number, topP:
     }
     // The nucleus reaches past the collected buckets.
   }
-  return topPFromExactMasses(logits, m, invT, t, onRow);
+  return topPFromExactMasses(logits, m, invT, t);
 }
 
 /**
@@ -586,7 +585,7 @@ function buildDistribution(logits: ArrayLike<number>, temperature: number, topP:
  * the cumulative mass reaches t·Z, every token in earlier buckets is kept, and
  * only that bucket goes through selection.
  */
-function topPFromExactMasses(logits: ArrayLike<number>, m: number, invT: number, t: number, onRow: boolean): number {
+function topPFromExactMasses(logits: ArrayLike<number>, m: number, invT: number, t: number): number {
   samplerDiagnostics.exactMassPasses++;
   const { counts, masses } = scratch;
   masses.fill(0);
@@ -614,90 +613,12 @@ function topPFromExactMasses(logits: ArrayLike<number>, m: number, invT: number,
     }
     before += masses[b]!;
   }
-  const B = bStar < 0 ? NB - 1 : bStar;
-  if (onRow) {
-    // A broad row keeps a large share of the vocabulary: rather than copy it out, only the cut's
-    // bucket is loaded for selection, and sampleToken draws on the row itself (drawOnRow).
-    onRowCut.m = m;
-    onRowCut.invT = invT;
-    onRowCut.limit = limitOf(B);
-    if (bStar < 0 || !cutByMass(loadBucket(logits, m, invT, bStar, rowW), before, target)) setCut(Infinity, Infinity, 0);
-    return ON_ROW;
-  }
-  const c = collect(logits, m, invT, B, rowW);
+  const c = collect(logits, m, invT, bStar < 0 ? NB - 1 : bStar, rowW);
   if (bStar < 0 || !cutByMass(loadWork(c, bStar, Infinity), before, target)) {
     // Rounding kept the sums just short of t·Z: every collected token is needed.
     setCut(Infinity, Infinity, 0);
   }
   return emitPrefix(c);
-}
-
-/** buildDistribution's answer when the kept set stays on the row: see topPFromExactMasses. */
-const ON_ROW = -1;
-
-/** The row and scaling the ON_ROW cut refers to: kept are the tokens with d < limit inside `cut`. */
-const onRowCut = { m: 0, invT: 1, limit: Infinity };
-
-/**
- * Loads the tokens of bucket `b` (from the row, in id order, weights from rowW) into the work
- * space: the same entries, in the same order, as collect() then loadWork(c, b, Infinity).
- */
-function loadBucket(logits: ArrayLike<number>, m: number, invT: number, b: number, rowW: Float64Array): number {
-  ensureCapacity(scratch.counts[b]!);
-  const { workD, workW } = scratch;
-  const limit = limitOf(b);
-  const n = logits.length;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const v = logits[i]!;
-    if (!(v > -Infinity)) continue;
-    const d = (m - v) * invT;
-    if (d < limit && d >= b) {
-      workD[k] = d;
-      workW[k] = rowW[i]!;
-      k++;
-    }
-  }
-  return k;
-}
-
-/**
- * Draws with `u` from the ON_ROW cut, walking the row in id order: the same tokens, weights and
- * sums, in the same order, as emitPrefix and the draw loop of sampleToken, without copying them out.
- */
-function drawOnRow(logits: ArrayLike<number>, u: number): number {
-  return walkOnRow(logits, u * walkOnRow(logits, Infinity));
-}
-
-/**
- * Walks the ON_ROW cut's tokens in id order, summing their weights: returns the first token at
- * which the sum passes `target` (the last kept token if rounding keeps it short), or with
- * target = Infinity the total.
- */
-function walkOnRow(logits: ArrayLike<number>, target: number): number {
-  const { m, invT, limit } = onRowCut;
-  const { dStar } = cut;
-  const rowW = scratch.rowW;
-  const n = logits.length;
-  let ties = cut.ties;
-  let acc = 0;
-  let last = -1;
-  for (let i = 0; i < n; i++) {
-    const v = logits[i]!;
-    if (!(v > -Infinity)) continue;
-    const d = (m - v) * invT;
-    if (!(d < limit) || d > dStar) continue;
-    if (d === dStar) {
-      if (ties === 0) continue;
-      ties--;
-    }
-    const w = rowW[i]!;
-    if (w === 0) continue; // underflowed: can never be drawn
-    last = i;
-    acc += w;
-    if (target < acc) return i;
-  }
-  return target === Infinity ? acc : last;
 }
 
 /**
