@@ -1,4 +1,5 @@
 // Run: npx tsx tools/batch-probe.ts --model DIR [--dtype q8] [--budgets 16,32,64,96] [--solution 32] [--greedy] [--pairs 1] [--no-spin]
+//      [--greedy-diff]   (greedy sweep in both orders: where each lane first differs, and the top-2 logit margin there)
 //      [--save-rows FILE]   (writes up to 16 logits rows of one-row steps, float32, for tools/bench-sampler.ts --rows FILE)
 //
 // Where a batched sweep's time goes, per step and per row: the model call itself (ONNX Runtime),
@@ -82,6 +83,57 @@ function instrument(engine: ElasticEngine, backend: TransformersBackend, tally: 
   };
 }
 
+/** The two largest logits of a row and the first one's id. */
+function top2(row: Float32Array): { id: number; gap: number } {
+  let a = -Infinity;
+  let b = -Infinity;
+  let id = -1;
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (v > a) {
+      b = a;
+      a = v;
+      id = i;
+    } else if (v > b) b = v;
+  }
+  return { id, gap: a - b };
+}
+
+/**
+ * Greedy sweep in both orders: for each lane, the first solution token where they differ, and the
+ * margin between the two best logits there in each order (a float-tolerance flip has a margin of
+ * the size of the orders' float differences). Rows map 1:1 onto token events, in order.
+ */
+async function greedyDiff(engine: ElasticEngine, req: Parameters<ElasticEngine['run']>[0]) {
+  const byOrder: { lane: number | null; id: number; gap: number }[][][] = [];
+  for (const maxRows of [1, Infinity]) {
+    const backend = engine.backend();
+    const b = backend as unknown as { forward(rows: readonly unknown[]): Promise<readonly { logits: Float32Array }[]> };
+    const forward = b.forward.bind(b);
+    const rows: { id: number; gap: number }[] = [];
+    b.forward = async (r) => {
+      const out = await forward(r);
+      for (const o of out) rows.push(top2(o.logits));
+      return out;
+    };
+    const tokens: { lane: number | null; id: number }[] = [];
+    await engine.run(req, { maxRows, onEvent: (e) => e.type === 'token' && tokens.push({ lane: e.lane, id: e.id }) }, backend);
+    const lanes: { lane: number | null; id: number; gap: number }[][] = req.lanes.map(() => []);
+    tokens.forEach((t, k) => {
+      if (rows[k]!.id !== t.id) throw new Error(`row ${k} does not match token event ${k}`);
+      if (t.lane !== null) lanes[t.lane]!.push({ ...t, gap: rows[k]!.gap });
+    });
+    byOrder.push(lanes);
+  }
+  const [seq, bat] = byOrder as [typeof byOrder[0], typeof byOrder[0]];
+  for (const [lane, s] of seq.entries()) {
+    const b = bat[lane]!;
+    const k = s.findIndex((x, j) => x.id !== b[j]?.id);
+    if (k < 0) console.log(`lane ${lane + 1}: ${s.length} solution tokens identical; smallest top-2 margin ${Math.min(...s.map((x) => x.gap)).toExponential(2)}`);
+    else console.log(`lane ${lane + 1}: identical for ${k} of ${s.length} solution tokens; at token ${k + 1}: sequential ${s[k]!.id} (top-2 margin ${s[k]!.gap.toExponential(2)}), batched ${b[k]!.id} (margin ${b[k]!.gap.toExponential(2)})`);
+  }
+}
+
 async function main() {
   const dir = arg('--model');
   if (!dir) throw new Error('--model DIR');
@@ -103,6 +155,11 @@ async function main() {
     sampling,
   };
   await engine.run({ ...req, lanes: [{ thinking: 2, solution: 2 }, { thinking: 3, solution: 2 }] });
+  if (process.argv.includes('--greedy-diff')) {
+    await greedyDiff(engine, { ...req, sampling: { kind: 'greedy' } });
+    await engine.dispose();
+    return;
+  }
   for (let pair = 0; pair < Number(arg('--pairs') ?? 1); pair++) {
     for (const order of ['sequential', 'batched'] as const) {
       const tally: Tally = { byRows: new Map(), gatherMs: 0, gathers: 0, restOfForwardMs: 0, backendMs: 0, rows: 0 };
