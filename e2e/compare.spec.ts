@@ -99,6 +99,50 @@ test('Stop ends the whole comparison and keeps finished lanes', async ({ page })
   await expect(page.getByTestId('lane-1')).toContainText('(thought: 5 tokens)');
 });
 
+test('independent runs at two seeds of one model decode together: the same lanes as one run per seed, in fewer steps', async ({ page }) => {
+  interface Lane {
+    outcome: { thinkingText: string; solutionText: string; stats: { forwardCalls: number; rows: number } | null };
+  }
+  /** Runs an independent comparison of lanes (model, seed) and returns its exported lanes. */
+  const compare = async (lanes: readonly (readonly [string, number])[]): Promise<Lane[]> => {
+    await page.getByLabel('Independent runs: models, seeds or budgets side by side').check();
+    for (const [i, [model, seed]] of lanes.entries()) {
+      await page.getByLabel(`Lane ${i + 1} model`).fill(model);
+      await page.getByLabel(`Lane ${i + 1} thinking budget`).fill('12');
+      await page.getByLabel(`Lane ${i + 1} solution budget`).fill('20');
+      await page.getByLabel(`Lane ${i + 1} seed`).fill(String(seed));
+    }
+    await page.getByRole('button', { name: 'Run comparison' }).click();
+    await expect(page.getByTestId('compare-status')).toHaveText('Comparison finished.', { timeout: 120_000 });
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+    return (JSON.parse(await readFile((await json.path())!, 'utf8')) as { lanes: Lane[] }).lanes;
+  };
+  await load(page, 'model=/models/scripted-never-close&tab=compare');
+  await page.getByRole('textbox', { name: 'Problem', exact: true }).fill('What is $6 \\times 7$?');
+  // Sampled, hot enough that the scripted model's alternative words come up: the seeds matter.
+  await page.getByLabel('Temperature').fill('1.5');
+  const M = '/models/scripted-never-close';
+  const together = await compare([
+    [M, 1],
+    [M, 2],
+  ]);
+  // One run for both seeds: every lane carries its stats, fewer model calls than rows.
+  for (const l of together) expect(l.outcome.stats!.forwardCalls).toBeLessThan(l.outcome.stats!.rows);
+  expect(together[0]!.outcome.thinkingText).not.toBe(together[1]!.outcome.thinkingText);
+  // Each seed alone: lane 1 beside another model runs by itself (no batching across models).
+  for (const [i, seed] of [1, 2].entries()) {
+    const [alone] = await compare([
+      [M, seed],
+      ['/models/scripted-think48', seed],
+    ]);
+    expect(alone!.outcome.stats!.forwardCalls).toBe(alone!.outcome.stats!.rows);
+    expect({ thinking: alone!.outcome.thinkingText, solution: alone!.outcome.solutionText }).toEqual({
+      thinking: together[i]!.outcome.thinkingText,
+      solution: together[i]!.outcome.solutionText,
+    });
+  }
+});
+
 test('a link carries the comparison settings, not the outputs', async ({ page }) => {
   await page.goto('/?tab=compare&mode=sweep&budgets=4,9&sweep_s=33&model=/models/scripted-think48&greedy=1');
   await expect(page.getByLabel('Thinking budgets (2–6, comma-separated)')).toHaveValue('4, 9');

@@ -15,6 +15,7 @@
 // `runSweepBench(modelDir, opts)` is the same measurement for other benches to call.
 import { env } from '@huggingface/transformers';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertQwen2 } from '../src/convert/convert.ts';
@@ -40,7 +41,7 @@ export async function runSweepBench(modelDir: string, opts: SweepBenchOptions & 
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
-    return await measureSweep(engine, modelDir, { cpuMs, ...opts });
+    return await measureSweep(engine, modelDir, { cpuMs, loadAverage: () => loadavg()[0]!, ...opts });
   } finally {
     await engine.dispose();
   }

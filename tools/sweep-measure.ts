@@ -20,6 +20,13 @@ export interface SweepBenchOptions {
   readonly log?: (line: string) => void;
   /** Process CPU milliseconds so far (Node: process.cpuUsage), for a ratio that load on the machine does not skew. */
   readonly cpuMs?: () => number;
+  /**
+   * Also decode the sweep greedily in both orders (untimed) and compare every lane: on random
+   * weights sampled lanes flip on float-order differences of near-flat rows, greedy ones should not.
+   */
+  readonly greedyCheck?: boolean;
+  /** The machine's 1-minute load average (Node: os.loadavg), logged and kept per pair. */
+  readonly loadAverage?: () => number;
 }
 
 export interface SweepFigures {
@@ -43,12 +50,16 @@ export interface SweepBenchResult {
   readonly batched: SweepFigures;
   /** Batched wall time over sequential, per pair, and their median (goal ≤ 0.65). */
   readonly wallRatios: readonly number[];
+  /** 1-minute load average after each pair, where the host can say. */
+  readonly loadAverages?: readonly number[];
   readonly wallRatio: number;
   /** Batched CPU time over sequential (median over the pairs), where measured. */
   readonly cpuRatio?: number;
   readonly stepRatio: number;
   /** Lanes whose ids were the same in both orders (float rounding may flip a near tie on real weights). */
   readonly lanesIdentical: number;
+  /** With greedyCheck: lanes whose ids and text were the same batched and sequential, and whether the thinking traces were. */
+  readonly greedy?: { readonly lanesIdentical: number; readonly thinkingIdentical: boolean; readonly tokens: number };
 }
 
 const PAPER_SAMPLING: Sampling = { kind: 'sample', temperature: 0.6, topP: 0.95, topK: 0, seed: 1 };
@@ -89,6 +100,7 @@ export async function measureSweep(engine: ElasticEngine, model: string, opts: S
   const seq: SweepFigures[] = [];
   const bat: SweepFigures[] = [];
   const ratios: number[] = [];
+  const loads: number[] = [];
   let lanesIdentical = budgets.length;
   for (let p = 0; p < (opts.pairs ?? 2); p++) {
     const c0 = opts.cpuMs?.();
@@ -100,8 +112,22 @@ export async function measureSweep(engine: ElasticEngine, model: string, opts: S
     bat.push({ ...figures(b), ...(c0 === undefined ? {} : { cpuMs: c2! - c1! }) });
     ratios.push(b.stats.wallMs! / s.stats.wallMs!);
     lanesIdentical = Math.min(lanesIdentical, b.lanes.filter((l, i) => l.solutionIds.join() === s.lanes[i]!.solutionIds.join()).length);
-    const cpu = c0 === undefined ? '' : `; CPU ${((c2! - c1!) / (c1! - c0)).toFixed(2)}×`;
+    const load = opts.loadAverage?.();
+    if (load !== undefined) loads.push(Number(load.toFixed(1)));
+    const cpu = `${c0 === undefined ? '' : `; CPU ${((c2! - c1!) / (c1! - c0)).toFixed(2)}×`}${load === undefined ? '' : `; load average ${load.toFixed(1)}`}`;
     log(`pair ${p + 1}: sequential ${(s.stats.wallMs! / 1000).toFixed(1)} s in ${s.stats.forwardCalls} steps; batched ${(b.stats.wallMs! / 1000).toFixed(1)} s in ${b.stats.forwardCalls} steps (${ratios.at(-1)!.toFixed(2)}×${cpu})`);
+  }
+  let greedy: SweepBenchResult['greedy'];
+  if (opts.greedyCheck) {
+    const g = { ...req, sampling: { kind: 'greedy' } as const };
+    const s = await engine.run(g, { maxRows: 1 });
+    const b = await engine.run(g);
+    greedy = {
+      lanesIdentical: b.lanes.filter((l, i) => l.solutionIds.join() === s.lanes[i]!.solutionIds.join() && l.solutionText === s.lanes[i]!.solutionText).length,
+      thinkingIdentical: b.thinkingIds.join() === s.thinkingIds.join(),
+      tokens: b.stats.decodedTokens,
+    };
+    log(`greedy: ${greedy.lanesIdentical}/${budgets.length} lanes identical batched and sequential (ids and text), thinking trace ${greedy.thinkingIdentical ? 'identical' : 'different'}, ${greedy.tokens} tokens`);
   }
   const sequential = medianFigures(seq);
   const batched = medianFigures(bat);
@@ -116,8 +142,10 @@ export async function measureSweep(engine: ElasticEngine, model: string, opts: S
     batched,
     wallRatios: ratios,
     wallRatio: median(ratios),
+    ...(loads.length > 0 ? { loadAverages: loads } : {}),
     ...(opts.cpuMs ? { cpuRatio: median(bat.map((b, i) => b.cpuMs! / seq[i]!.cpuMs!)) } : {}),
     stepRatio: batched.steps / sequential.steps,
     lanesIdentical,
+    ...(greedy ? { greedy } : {}),
   };
 }

@@ -571,3 +571,61 @@ describe('candidateDistribution matches a brute-force full sort on 151,936-wide 
     for (let i = 0; i < 50; i++) expect(allowed.has(sampleToken(row, PAPER_SAMPLING, r))).toBe(true);
   });
 });
+
+describe('sampleToken draws what a full-sort sampler draws for the same random number', { timeout: 60_000 }, () => {
+  /**
+   * The obvious sampler: sort the whole row (reference() above), keep the nucleus, then walk the
+   * kept tokens in id order with their weights exp(-(max − logit) / T) until their cumulative sum
+   * passes u times their total — the draw sampleToken has always made.
+   */
+  function fullSortSampler(logits: ArrayLike<number>, s: Sampling): (u: number) => number {
+    if (s.kind === 'greedy') return () => byLogit(logits).order[0]!;
+    const ids = Int32Array.from(reference(logits, s.temperature, s.topP, s.topK).ids).sort();
+    const m = byLogit(logits).values[0]!;
+    const invT = 1 / s.temperature;
+    const w = Float64Array.from(ids, (i) => Math.exp(-((m - logits[i]!) * invT)));
+    const total = w.reduce((a, b) => a + b, 0);
+    return (u) => {
+      let acc = 0;
+      for (let j = 0; j < ids.length; j++) {
+        acc += w[j]!;
+        if (u * total < acc) return ids[j]!;
+      }
+      return ids[ids.length - 1]!;
+    };
+  }
+
+  const rng = createRng(9_090_909);
+  const rows: [string, Float32Array][] = [
+    // The random-weight stand-in's rows: N(0, 1), the nucleus holds half the vocabulary.
+    ['flat N(0, 1)', Float32Array.from({ length: VOCAB }, () => gaussian(rng))],
+    ['flat N(0, 0.3)', Float32Array.from({ length: VOCAB }, () => 0.3 * gaussian(rng))],
+    // A trained model's rows: a few strong candidates over a broad bulk.
+    [
+      'peaked',
+      (() => {
+        const row = Float32Array.from({ length: VOCAB }, () => 2.5 * gaussian(rng));
+        [17, 4242, 99_999, 151_935].forEach((id, j) => (row[id] = [18, 17.5, 15, 15][j]!));
+        return row;
+      })(),
+    ],
+    [
+      'peaked, one token over a flat tail',
+      (() => {
+        const row = Float32Array.from({ length: VOCAB }, () => 0.5 * gaussian(rng));
+        row[1234] = 9;
+        return row;
+      })(),
+    ],
+  ];
+  const settings: Sampling[] = [sample(0.6, 0.95, 0), { kind: 'greedy' }, sample(1, 0.9, 0)];
+  const us = [0, 1 - 2 ** -32, ...Array.from({ length: 38 }, () => rng.next())];
+
+  it.each(rows)('%s rows', (_, row) => {
+    for (const s of settings) {
+      const got = us.map((u) => sampleToken(row, s, { next: () => u }));
+      const want = us.map(fullSortSampler(row, s));
+      expect({ s, tokens: got }).toEqual({ s, tokens: want });
+    }
+  });
+});

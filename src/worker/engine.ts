@@ -247,14 +247,18 @@ export class TransformersBackend implements DecodeBackend<KvCache> {
   }
 }
 
-/** Row `b`'s logits at its last position, as float32. */
+/**
+ * Row `b`'s logits at its last position, as float32: a view into the output, not a copy (the
+ * output's data is a JS array of its own on every backend, kept alive by the view after the
+ * tensor is disposed; a copy cost a 600 KB allocation per row per step).
+ */
 function lastRow(t: Tensor, b: number): Float32Array {
   const dims = t.dims;
   const vocab = dims[dims.length - 1]!;
   const perRow = t.data.length / vocab / dims[0]!;
   const start = (b * perRow + perRow - 1) * vocab;
   const data = t.data as unknown;
-  if (data instanceof Float32Array) return data.slice(start, start + vocab);
+  if (data instanceof Float32Array) return data.subarray(start, start + vocab);
   if (data instanceof Uint16Array) return halfToFloat32(data.subarray(start, start + vocab));
   // Float16Array where the runtime has it.
   const arr = data as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
@@ -272,6 +276,8 @@ export interface LoadOptions {
   readonly memory?: Partial<MemoryLimits>;
   /** Whether the lanes of a run share model calls (see batchesRows); default 'auto'. */
   readonly batching?: 'auto' | 'always' | 'never';
+  /** ONNX Runtime session options on top of transformers.js' (benches and probes: e.g. thread spinning). */
+  readonly sessionOptions?: Record<string, unknown>;
 }
 
 /**
@@ -370,6 +376,7 @@ export class ElasticEngine {
       device: opts.device,
       dtype: opts.dtype,
       progress_callback: opts.progress as never,
+      ...(opts.sessionOptions ? { session_options: opts.sessionOptions } : {}),
     })) as unknown as Model;
     const config = model.config as unknown as { max_position_embeddings?: number; eos_token_id?: unknown; [Q8_ROWS_KEY]?: unknown };
     let ids: SpecialIds;

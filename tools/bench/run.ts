@@ -218,8 +218,12 @@ async function main() {
       wallRatio: round2(r.wallRatio),
       ...(r.cpuRatio === undefined ? {} : { cpuRatio: round2(r.cpuRatio) }),
       wallRatios: r.wallRatios.map(round2),
+      ...(r.loadAverages ? { loadAverage1mAfterEachPair: r.loadAverages } : {}),
       stepRatio: round2(r.stepRatio),
       lanesIdentical: `${r.lanesIdentical}/${r.budgets.length}`,
+      ...(r.greedy
+        ? { greedyLanesIdentical: `${r.greedy.lanesIdentical}/${r.budgets.length} (ids and text; thinking trace ${r.greedy.thinkingIdentical ? 'identical' : 'different'})` }
+        : {}),
     });
     const row = (where: string, r: SweepBenchResult) =>
       rows.push([
@@ -240,7 +244,7 @@ async function main() {
         continue;
       }
       log(`batch: full-size stand-in, ${dtype}, t = ${budgets.join('/')}, s = ${solution}`);
-      const r = await runSweepBench(converted, { dtype, budgets, solution, pairs: opts.batchPairs, log });
+      const r = await runSweepBench(converted, { dtype, budgets, solution, pairs: opts.batchPairs, greedyCheck: true, log });
       const q8Rows = JSON.parse(await readFile(join(converted, 'config.json'), 'utf8'))[Q8_ROWS_KEY] === 'per-row';
       runs[`standin-cpu-${dtype}`] = {
         model: 'full-size stand-in',
@@ -253,9 +257,16 @@ async function main() {
     }
     // Mid-size model in Chromium (onnxruntime-web WASM), q8.
     if (opts.batchBrowser) {
-      const mid = await ensureMidModel(join(ROOT, '.cache', 'bench-sweep-mid'), converted, ['q8', 'q4', 'fp32']);
+      // Only the q8 graph runs here: converting q4 and fp32 too cost minutes for nothing.
+      const mid = await ensureMidModel(join(ROOT, '.cache', 'bench-sweep-mid'), converted, ['q8']);
+      const loadBefore = Number(loadavg()[0]!.toFixed(1));
       const r = await sweepInChromium(mid, { device: 'wasm', dtype: 'q8', budgets, solution, pairs: opts.batchPairs, port: opts.port, log });
-      runs['mid-chromium-wasm-q8'] = { model: 'mid-size random Qwen2 (tools/bench-sweep.ts MID_QWEN2)', runtime: 'headless Chromium, onnxruntime-web WASM', ...figures(r) };
+      runs['mid-chromium-wasm-q8'] = {
+        model: 'mid-size random Qwen2 (tools/bench-sweep.ts MID_QWEN2)',
+        runtime: 'headless Chromium, onnxruntime-web WASM',
+        ...figures(r),
+        loadAverage1m: `${loadBefore} before, ${loadavg()[0]!.toFixed(1)} after`,
+      };
       row('mid-size, Chromium WASM,', r);
       await record('batch', out);
     }
