@@ -1,5 +1,7 @@
 // Browser-side setup of transformers.js: self-hosted ORT runtime, model locations, cache.
 import { env } from '@huggingface/transformers';
+// The ORT build transformers.js itself imports (one module instance in the bundle).
+import { InferenceSession } from 'onnxruntime-web/webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { parseModelSource } from '../core/model-source.ts';
@@ -8,6 +10,7 @@ import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
 import { CONVERT_LOCK, clearStaging, type OpfsDirectory } from './convert-storage.ts';
 import { ElasticEngine } from './engine.ts';
 import { quotaGuardedCache } from './quota-cache.ts';
+import { releaseInputsOnCreate } from './release-inputs.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe, TestFault } from './protocol.ts';
 
@@ -22,6 +25,8 @@ export function configureRuntime(): void {
   // The same Cache Storage, with a full disk reported rather than only warned about.
   env.useCustomCache = true;
   env.customCache = modelCache;
+  // The weights' JS copies are freed as soon as ORT has them (issue 14: release-inputs.ts).
+  releaseInputsOnCreate(InferenceSession);
 }
 
 const modelCache = quotaGuardedCache(() => caches.open(CACHE_NAME));

@@ -20,7 +20,7 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 const PAGE = 4096;
 
 /** A static server for the built app, with `/models/<name>/` mapped to model folders (streamed, with Content-Length). */
-function serve(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
+export function serve(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const m = /^\/models\/([^/]+)\/(.+)$/.exec(path);
@@ -83,7 +83,7 @@ function treeOf(root: number, all: readonly Proc[]): Proc[] {
 }
 
 /** RSS of `root` and all its descendants, by process kind (renderer, gpu-process, network.mojom.NetworkService, ...). */
-async function treeRss(root: number): Promise<Record<string, number>> {
+export async function treeRss(root: number): Promise<Record<string, number>> {
   const byKind: Record<string, number> = {};
   for (const p of treeOf(root, await processes())) byKind[p.kind] = (byKind[p.kind] ?? 0) + p.rss;
   return byKind;
@@ -235,7 +235,7 @@ export async function memoryBench(opts: { port: number; models: readonly MemoryM
 }
 
 // Direct use: npx tsx tools/bench/memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder | -] [network-only]
-if (process.argv[1]?.endsWith('memory.ts')) {
+if (/[/\\]memory\.ts$/.test(process.argv[1] ?? '')) {
   const [dir, device, dtype, port, distArg, only] = process.argv.slice(2);
   const dist = distArg && distArg !== '-' ? distArg : undefined;
   const models = [{ dir: dir!, device: device as 'wasm', dtype: dtype as 'q8', networkOnly: only === 'network-only' }];
