@@ -48,7 +48,9 @@ describe('releaseInputsOnCreate', () => {
   it('wraps once', async () => {
     const { f, seen } = factory();
     releaseInputsOnCreate(f);
-    releaseInputsOnCreate(f);
+    const wrapped = f.create;
+    releaseInputsOnCreate(f); // configureRuntime may run again: no wrapper around the wrapper
+    expect(f.create).toBe(wrapped);
     await f.create(new Uint8Array(1), { externalData: [{ path: 'd', data: new Uint8Array(4) }] });
     expect(seen).toHaveLength(1);
   });
