@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../standin/standin.ts';
-import { modelFilesBytes, serve, treeRss } from './memory.ts';
+import { modelFilesBytes, sampler, serve, treeRss } from './memory.ts';
 
 const MB = (b: number) => Math.round(b / 2 ** 20);
 const [dir, device, dtype, portArg, distArg] = process.argv.slice(2) as [string, string, string, string?, string?];
@@ -62,8 +62,10 @@ try {
     await page.goto(`http://localhost:${port}/?model=/models/standin&device=${device}&dtype=${dtype}`);
     await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
     const idle = await treeRss(root);
+    const s = sampler(root, () => {});
     await page.getByRole('button', { name: 'Load model' }).click();
     await page.getByText(/^Ready:/).waitFor({ timeout: 30 * 60_000 });
+    const { peak } = await s.stop();
     await page.waitForTimeout(3000);
     const { targetInfos } = await c.send<{ targetInfos: { targetId: string; type: string; url: string }[] }>('Target.getTargets');
     const worker = targetInfos.find((t) => t.type === 'worker' && /model/.test(t.url)) ?? targetInfos.find((t) => t.type === 'worker');
@@ -84,6 +86,8 @@ try {
       from,
       filesMB: MB(files),
       idleMB: by(idle),
+      peakMB: by(peak),
+      peakOverFiles: Number((tot(peak) / files).toFixed(2)),
       afterLoadMB: by(afterLoad),
       afterGcMB: by(afterGc),
       afterLoadOverFiles: Number((tot(afterLoad) / files).toFixed(2)),
