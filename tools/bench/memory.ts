@@ -257,9 +257,13 @@ export async function memoryBench(opts: { port: number; models: readonly MemoryM
       results.push(row);
       await browser.close().catch(() => {});
     } finally {
-      proc.kill();
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill();
+        await exited;
+      }
       server.close();
-      await rm(profile, { recursive: true, force: true });
+      await rm(profile, { recursive: true, force: true, maxRetries: 5 });
     }
   }
   return results;
