@@ -272,6 +272,8 @@ export interface LoadOptions {
   readonly memory?: Partial<MemoryLimits>;
   /** Whether the lanes of a run share model calls (see batchesRows); default 'auto'. */
   readonly batching?: 'auto' | 'always' | 'never';
+  /** More from_pretrained options for the model (the browser passes its external data as Blobs: external-data.ts). */
+  readonly modelOptions?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -367,6 +369,7 @@ export class ElasticEngine {
     // Refuse a model without <think>/</think> before its weights reach the device.
     thinkIdsFrom(tokenizer);
     const model = (await AutoModelForCausalLM.from_pretrained(modelId, {
+      ...opts.modelOptions,
       device: opts.device,
       dtype: opts.dtype,
       progress_callback: opts.progress as never,

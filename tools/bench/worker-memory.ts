@@ -56,6 +56,7 @@ try {
   }
   const browser = await chromium.connectOverCDP(`http://127.0.0.1:${cdpPort}`);
   const page: Page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
+  page.on('console', (m) => { if (m.text().startsWith('[i14]')) console.error(m.text()); });
   const c = await cdp(wsUrl);
   const rows: Record<string, unknown>[] = [];
   for (const from of ['network', 'cache']) {
