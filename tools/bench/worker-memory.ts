@@ -5,7 +5,8 @@
 // forced full GC (HeapProfiler.collectGarbage): what a GC frees is garbage the load left behind;
 // what stays in the renderer beyond the WASM heap is held by a reference.
 //
-//   npx tsx tools/bench/worker-memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder]
+//   NODE_OPTIONS=--experimental-websocket npx tsx tools/bench/worker-memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder]
+// (Node 20 has WebSocket, for the raw CDP connection, only behind that flag.)
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
