@@ -1,4 +1,5 @@
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { productionHeaders } from './tools/headers.ts';
 import { testModels } from './tools/vite-plugin-test-models.ts';
@@ -21,6 +22,14 @@ export default defineConfig({
     // Serves test-models/ (npm run gen:models) at /models/ in dev and preview; never in the build.
     testModels(),
   ],
+  // transformers.js imports `onnxruntime-web/webgpu` (the asyncify build); the worker picks the JSPI
+  // build where the browser has JSPI (src/worker/ort-bundle.ts, issue 14) and that bundle otherwise.
+  resolve: {
+    alias: [
+      { find: /^onnxruntime-web\/webgpu$/, replacement: fileURLToPath(new URL('./src/worker/ort-bundle.ts', import.meta.url)) },
+      { find: /^ort-webgpu-asyncify$/, replacement: fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs', import.meta.url)) },
+    ],
+  },
   // The worker is created with `new Worker(new URL(..., import.meta.url), { type: 'module' })`.
   worker: { format: 'es' },
   // Not strictly required with Vite 8 (the spike's dev server also ran with transformers.js

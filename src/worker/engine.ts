@@ -278,6 +278,8 @@ export interface LoadOptions {
   readonly batching?: 'auto' | 'always' | 'never';
   /** ONNX Runtime session options on top of transformers.js' (benches and probes: e.g. thread spinning). */
   readonly sessionOptions?: Record<string, unknown>;
+  /** More from_pretrained options for the model (the browser passes its external data as Blobs: external-data.ts). */
+  readonly modelOptions?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -373,10 +375,12 @@ export class ElasticEngine {
     // Refuse a model without <think>/</think> before its weights reach the device.
     thinkIdsFrom(tokenizer);
     const model = (await AutoModelForCausalLM.from_pretrained(modelId, {
+      ...opts.modelOptions,
       device: opts.device,
       dtype: opts.dtype,
       progress_callback: opts.progress as never,
-      ...(opts.sessionOptions ? { session_options: opts.sessionOptions } : {}),
+      // Both may carry session options (the browser's external data, a probe's thread settings).
+      ...(opts.sessionOptions ? { session_options: { ...(opts.modelOptions?.session_options as object | undefined), ...opts.sessionOptions } } : {}),
     })) as unknown as Model;
     const config = model.config as unknown as { max_position_embeddings?: number; eos_token_id?: unknown; [Q8_ROWS_KEY]?: unknown };
     let ids: SpecialIds;

@@ -1,13 +1,20 @@
 // Browser-side setup of transformers.js: self-hosted ORT runtime, model locations, cache.
 import { env } from '@huggingface/transformers';
+// The ORT build transformers.js itself imports (one module instance in the bundle).
+import { InferenceSession } from 'onnxruntime-web/webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import jspiWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
+import jspiMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.mjs?url';
+import { ORT_BUILD } from './ort-bundle.ts';
 import { parseModelSource } from '../core/model-source.ts';
 import { whileHeld, type Locks } from '../core/exclusive.ts';
 import { CONVERTED_PREFIX, assertConverted } from './convert-keys.ts';
 import { CONVERT_LOCK, clearStaging, type OpfsDirectory } from './convert-storage.ts';
 import { ElasticEngine } from './engine.ts';
 import { quotaGuardedCache } from './quota-cache.ts';
+import { releaseInputsOnCreate } from './release-inputs.ts';
+import { externalDataBlobs } from './external-data.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe, TestFault } from './protocol.ts';
 
@@ -17,11 +24,14 @@ export function configureRuntime(): void {
   // Serve the ORT runtime ourselves (no CDN at run time). `wasm` is a copy of ORT's env
   // object: mutate `wasmPaths` in place, replacing `wasm` itself has no effect.
   const wasm = (env.backends.onnx as { wasm: { wasmPaths?: unknown } }).wasm;
-  wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href, mjs: new URL(ortMjsUrl, self.location.href).href };
+  const [w, m] = ORT_BUILD === 'jspi' ? [jspiWasmUrl, jspiMjsUrl] : [ortWasmUrl, ortMjsUrl];
+  wasm.wasmPaths = { wasm: new URL(w, self.location.href).href, mjs: new URL(m, self.location.href).href };
   env.useBrowserCache = true;
   // The same Cache Storage, with a full disk reported rather than only warned about.
   env.useCustomCache = true;
   env.customCache = modelCache;
+  // The weights' JS copies are freed as soon as ORT has them (issue 14: release-inputs.ts).
+  releaseInputsOnCreate(InferenceSession);
 }
 
 const modelCache = quotaGuardedCache(() => caches.open(CACHE_NAME));
@@ -54,7 +64,9 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   if (req.modelId.startsWith(CONVERTED_PREFIX)) await assertConverted(await caches.open(CACHE_NAME), self.location.origin, req.modelId, req.dtype);
   const id = locate(req.modelId);
   modelCache.takeRefused(); // an earlier load's
-  const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress });
+  const externalData = await blobsFor(id, req.dtype);
+  const modelOptions = externalData ? { use_external_data_format: false, session_options: { externalData } } : undefined;
+  const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress, modelOptions });
   const refused = modelCache.takeRefused();
   const estimate = refused.length > 0 ? await navigator.storage?.estimate?.().catch(() => undefined) : undefined;
   return {
@@ -66,6 +78,19 @@ async function load(req: LoadRequest): Promise<HostEngine> {
     plan: (spec) => engine.planRun(spec),
     dispose: () => engine.dispose(),
   };
+}
+
+/**
+ * The model's external data as Blobs from Cache Storage (external-data.ts), or null to let
+ * transformers.js load it as before (no config.json to read, or no external data announced).
+ */
+async function blobsFor(id: string, dtype: LoadRequest['dtype']) {
+  const base = `${env.remoteHost}${env.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', 'main')}`;
+  const cache = await caches.open(CACHE_NAME);
+  const configUrl = `${base}config.json`;
+  const res = (await cache.match(configUrl)) ?? (await fetch(configUrl).catch(() => undefined));
+  if (!res?.ok) return null; // transformers.js reports the missing or unreachable config itself
+  return externalDataBlobs(cache, base, await res.json().catch(() => null), dtype);
 }
 
 interface GpuDeviceLike {

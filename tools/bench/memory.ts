@@ -8,8 +8,15 @@
 // One load at a time (a full-size load takes minutes and several GB): the model is served from a local
 // server as a same-origin folder (/models/<name>/), loaded by URL (network), then the page is
 // reloaded and the same model loaded again, now from Cache Storage (transformers.js' browser cache).
+//
+// The browser runs on a fresh persistent profile, as a visitor's does: in Playwright's default
+// (incognito) context Cache Storage lives in the browser process's memory, and a put of a ~1 GB
+// data file fails there ("Unexpected internal error", the browser process holding 1.4 GB), so the
+// "Cache Storage" load silently downloaded again (runs before 2026-12-02 15:00 were taken so).
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -20,7 +27,7 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 const PAGE = 4096;
 
 /** A static server for the built app, with `/models/<name>/` mapped to model folders (streamed, with Content-Length). */
-function serve(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
+export function serve(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const m = /^\/models\/([^/]+)\/(.+)$/.exec(path);
@@ -83,7 +90,7 @@ function treeOf(root: number, all: readonly Proc[]): Proc[] {
 }
 
 /** RSS of `root` and all its descendants, by process kind (renderer, gpu-process, network.mojom.NetworkService, ...). */
-async function treeRss(root: number): Promise<Record<string, number>> {
+export async function treeRss(root: number): Promise<Record<string, number>> {
   const byKind: Record<string, number> = {};
   for (const p of treeOf(root, await processes())) byKind[p.kind] = (byKind[p.kind] ?? 0) + p.rss;
   return byKind;
@@ -96,7 +103,7 @@ const gpuOf = (r: Record<string, number>) => r['gpu-process'] ?? 0;
  * Samples every 100 ms until stopped: the peak total and the breakdown at that peak. The process
  * tree is re-listed once a second (new processes), the known ones' statm read every sample.
  */
-function sampler(root: number, log: (s: string) => void) {
+export function sampler(root: number, log: (s: string) => void) {
   let peak: Record<string, number> = {};
   let stopped = false;
   let samples = 0;
@@ -151,8 +158,20 @@ export async function modelFilesBytes(dir: string, dtype: string): Promise<numbe
 
 const MB = (b: number) => Math.round(b / 2 ** 20);
 
-async function loadAndRun(page: Page, query: string, root: number, log: (s: string) => void) {
-  await page.goto(`/?${query}`);
+/** Playwright connected over CDP to the Chromium started with --remote-debugging-port=`port`, once it listens. */
+async function connectWhenUp(port: number) {
+  for (let i = 0; ; i++) {
+    try {
+      return await chromium.connectOverCDP(`http://127.0.0.1:${port}`);
+    } catch (e) {
+      if (i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+async function loadAndRun(page: Page, url: string, root: number, log: (s: string) => void) {
+  await page.goto(url);
   await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
   await page.waitForTimeout(1000);
   const before = total(await treeRss(root));
@@ -197,12 +216,15 @@ export async function memoryBench(opts: { port: number; models: readonly MemoryM
   for (const m of opts.models) {
     const files = await modelFilesBytes(m.dir, m.dtype);
     const server = await serve(dist, { standin: m.dir }, opts.port);
-    const bs = await chromium.launchServer({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'] });
+    const profile = await mkdtemp(join(tmpdir(), 'memory-profile-'));
+    const cdpPort = opts.port + 1000;
+    const proc = spawn('/usr/bin/chromium', ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', `--remote-debugging-port=${cdpPort}`, `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
     try {
-      const root = bs.process().pid!;
-      const browser = await chromium.connect(bs.wsEndpoint());
-      const page = await (await browser.newContext({ baseURL: `http://localhost:${opts.port}` })).newPage();
-      const query = `model=/models/standin&device=${m.device}&dtype=${m.dtype}`;
+      const root = proc.pid!;
+      const browser = await connectWhenUp(cdpPort);
+      const context = browser.contexts()[0]!;
+      const page = context.pages()[0] ?? (await context.newPage());
+      const query = `http://localhost:${opts.port}/?model=/models/standin&device=${m.device}&dtype=${m.dtype}`;
       const row: Record<string, unknown> = { device: m.device, dtype: m.dtype, model: m.dir, filesMB: MB(files) };
       for (const from of m.networkOnly ? (['network'] as const) : (['network', 'cache'] as const)) {
         opts.log(`memory: ${m.device} ${m.dtype} (${MB(files)} MB of files) from ${from === 'network' ? 'the local server' : 'Cache Storage'}`);
@@ -222,20 +244,33 @@ export async function memoryBench(opts: { port: number; models: readonly MemoryM
           cpuSideAfterLoadOverFiles: Number((cpuAfter / files).toFixed(2)),
           afterByProcessMB: Object.fromEntries(Object.entries(r.after).map(([k, v]) => [k, MB(v)])),
         };
+        // What the next load can take from Cache Storage (a put that failed leaves a file out).
+        const cachedMB = await page.evaluate(async () => {
+          let n = 0;
+          const cache = await caches.open('transformers-cache');
+          for (const k of await cache.keys()) if (/\.onnx(_data(_\d+)?)?$/.test(k.url)) n += (await (await cache.match(k))!.blob()).size;
+          return n;
+        });
+        (row[from] as Record<string, unknown>).modelFilesInCacheMB = MB(cachedMB);
         opts.log(`memory: ${JSON.stringify(row[from])}`);
       }
       results.push(row);
-      await browser.close();
+      await browser.close().catch(() => {});
     } finally {
-      await bs.close();
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill();
+        await exited;
+      }
       server.close();
+      await rm(profile, { recursive: true, force: true, maxRetries: 5 });
     }
   }
   return results;
 }
 
 // Direct use: npx tsx tools/bench/memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder | -] [network-only]
-if (process.argv[1]?.endsWith('memory.ts')) {
+if (/[/\\]memory\.ts$/.test(process.argv[1] ?? '')) {
   const [dir, device, dtype, port, distArg, only] = process.argv.slice(2);
   const dist = distArg && distArg !== '-' ? distArg : undefined;
   const models = [{ dir: dir!, device: device as 'wasm', dtype: dtype as 'q8', networkOnly: only === 'network-only' }];

@@ -290,7 +290,7 @@ async function main() {
     ] as const;
     const r = await memoryBench({ port: opts.port, models, log });
     await record('memory', {
-      browser: 'headless Chromium (playwright-core), production build, model served as a same-origin folder',
+      browser: 'headless Chromium (Debian), fresh persistent profile (Cache Storage on disk), production build, model served as a same-origin folder',
       measure: 'sum of VmRSS of the browser process and all its descendants, sampled every 100 ms (/proc); WebGPU is SwiftShader: its GPU memory is the gpu-process RSS',
       runs: r,
     });

@@ -1,0 +1,109 @@
+// Issue 14: where the model worker's memory goes after a load, in Chromium. Loads a converted
+// model in the production build (from the local server, then again from Cache Storage after a
+// reload), and after each load reads, side by side: the RSS of each Chromium process, the model
+// worker's JS heap (CDP Runtime.getHeapUsage on the worker's target) and the same again after a
+// forced full GC (HeapProfiler.collectGarbage): what a GC frees is garbage the load left behind;
+// what stays in the renderer beyond the WASM heap is held by a reference.
+//
+//   NODE_OPTIONS=--experimental-websocket npx tsx tools/bench/worker-memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder]
+// (Node 20 has WebSocket, for the raw CDP connection, only behind that flag.)
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { ROOT } from '../standin/standin.ts';
+import { modelFilesBytes, sampler, serve, treeRss } from './memory.ts';
+
+const MB = (b: number) => Math.round(b / 2 ** 20);
+const [dir, device, dtype, portArg, distArg] = process.argv.slice(2) as [string, string, string, string?, string?];
+const port = Number(portArg ?? 4293);
+const cdpPort = port + 1000;
+const dist = distArg ?? join(ROOT, '.cache', 'bench', 'worker-memory-dist');
+if (!distArg) await build({ root: ROOT, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
+const files = await modelFilesBytes(dir, dtype);
+const server = await serve(dist, { standin: dir }, port);
+
+/** A raw CDP connection to the browser, with flat sessions for the worker targets. */
+async function cdp(url: string) {
+  const ws = new WebSocket(url);
+  await new Promise((r, j) => {
+    ws.onopen = r;
+    ws.onerror = j;
+  });
+  let id = 0;
+  const pending = new Map<number, (m: { result?: unknown; error?: unknown }) => void>();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(String(e.data));
+    if (m.id !== undefined) pending.get(m.id)?.(m);
+  };
+  return {
+    send<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<T> {
+      const i = ++id;
+      ws.send(JSON.stringify({ id: i, method, params, ...(sessionId ? { sessionId } : {}) }));
+      return new Promise((r, j) => pending.set(i, (m) => (m.error ? j(new Error(JSON.stringify(m.error))) : r(m.result as T))));
+    },
+    close: () => ws.close(),
+  };
+}
+
+const proc = (await import('node:child_process')).spawn('/usr/bin/chromium', [
+  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', `--remote-debugging-port=${cdpPort}`, '--user-data-dir=' + join(ROOT, '.cache', 'worker-memory-profile'), 'about:blank',
+], { stdio: 'ignore' });
+const root = proc.pid!;
+try {
+  let wsUrl = '';
+  for (let i = 0; i < 100 && !wsUrl; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    wsUrl = await fetch(`http://127.0.0.1:${cdpPort}/json/version`).then((r) => r.json()).then((j) => j.webSocketDebuggerUrl).catch(() => '');
+  }
+  const browser = await chromium.connectOverCDP(`http://127.0.0.1:${cdpPort}`);
+  const page: Page = browser.contexts()[0]!.pages()[0] ?? (await browser.contexts()[0]!.newPage());
+  page.on('console', (m) => { if (m.text().startsWith('[i14]')) console.error(m.text()); });
+  const c = await cdp(wsUrl);
+  const rows: Record<string, unknown>[] = [];
+  for (const from of ['network', 'cache']) {
+    await page.goto(`http://localhost:${port}/?model=/models/standin&device=${device}&dtype=${dtype}`);
+    await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
+    const idle = await treeRss(root);
+    const s = sampler(root, () => {});
+    await page.getByRole('button', { name: 'Load model' }).click();
+    await page.getByText(/^Ready:/).waitFor({ timeout: 30 * 60_000 });
+    const { peak } = await s.stop();
+    await page.waitForTimeout(3000);
+    const { targetInfos } = await c.send<{ targetInfos: { targetId: string; type: string; url: string }[] }>('Target.getTargets');
+    const worker = targetInfos.find((t) => t.type === 'worker' && /model/.test(t.url)) ?? targetInfos.find((t) => t.type === 'worker');
+    if (!worker) throw new Error(`no worker target: ${JSON.stringify(targetInfos)}`);
+    const { sessionId } = await c.send<{ sessionId: string }>('Target.attachToTarget', { targetId: worker.targetId, flatten: true });
+    const heap = async () => c.send<{ usedSize: number; totalSize: number; embedderHeapUsedSize?: number; backingStorageSize?: number }>('Runtime.getHeapUsage', {}, sessionId);
+    const afterLoad = await treeRss(root);
+    const heapBefore = await heap();
+    await c.send('HeapProfiler.enable', {}, sessionId);
+    await c.send('HeapProfiler.collectGarbage', {}, sessionId);
+    await page.waitForTimeout(3000);
+    const afterGc = await treeRss(root);
+    const heapAfter = await heap();
+    await c.send('Target.detachFromTarget', { sessionId });
+    const by = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, MB(v)]));
+    const tot = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    const row = {
+      from,
+      filesMB: MB(files),
+      idleMB: by(idle),
+      peakMB: by(peak),
+      peakOverFiles: Number((tot(peak) / files).toFixed(2)),
+      afterLoadMB: by(afterLoad),
+      afterGcMB: by(afterGc),
+      afterLoadOverFiles: Number((tot(afterLoad) / files).toFixed(2)),
+      afterGcOverFiles: Number((tot(afterGc) / files).toFixed(2)),
+      rendererFreedByGcOverFiles: Number((((afterLoad.renderer ?? 0) - (afterGc.renderer ?? 0)) / files).toFixed(2)),
+      workerHeap: { beforeGc: Object.fromEntries(Object.entries(heapBefore).map(([k, v]) => [k, MB(v as number)])), afterGc: Object.fromEntries(Object.entries(heapAfter).map(([k, v]) => [k, MB(v as number)])) },
+    };
+    console.error(JSON.stringify(row));
+    rows.push(row);
+  }
+  console.log(JSON.stringify(rows, null, 2));
+  c.close();
+  await browser.close().catch(() => {});
+} finally {
+  proc.kill();
+  server.close();
+}
