@@ -38,9 +38,10 @@ export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results',
   fullyParallel: false,
-  // Two browsers at a time: with Liftoff-only WASM (E2E_CHROMIUM_ARGS) a test leaves much of the
-  // two cores idle (waits on SwiftShader's GPU process, streaming timers, page round trips).
-  // E2E_WORKERS=1 runs one at a time.
+  // Two browsers at a time: with Liftoff-only WASM (E2E_CHROMIUM_ARGS) a test does not keep two
+  // cores busy (it waits on SwiftShader's GPU process, streaming timers, page round trips). The
+  // eight model-loading tests of app.spec.ts took 1.5x longer each beside a second worker than
+  // alone, i.e. ~1.3x the throughput (on a shared machine, load ~8-12). E2E_WORKERS=1: one at a time.
   workers: Number(process.env.E2E_WORKERS ?? 2),
   // One retry in CI only: a rare flake of the bad-input spec on SwiftShader was seen once in a full
   // run (not reproduced in 6 reruns); a retry keeps it visible in the report without blocking.
