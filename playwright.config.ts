@@ -26,12 +26,23 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+// For the e2e suite only (not the bench, which measures speed): V8 compiles WebAssembly with
+// Liftoff alone. Every test opens a fresh context, so ORT's 27 MB WASM runtime is compiled again
+// each time, and TurboFan's background tier-up took ~65 CPU-seconds per model load (Chromium trace
+// of one load + run on WebGPU), on a two-core machine competing with the test itself. Liftoff-only
+// is the same WebAssembly semantics, compiled by V8's baseline compiler: one load + two runs of
+// scripted-think48 took 0.74x the time on WebGPU and 0.49x on WASM, side by side (load avg ~7.5).
+export const E2E_CHROMIUM_ARGS = [...CHROMIUM_ARGS, '--js-flags=--liftoff-only'];
+
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results',
   fullyParallel: false,
-  // SwiftShader runs WebGPU on the CPU; CI has two cores, so one browser at a time.
-  workers: 1,
+  // Two browsers at a time: with Liftoff-only WASM (E2E_CHROMIUM_ARGS) a test does not keep two
+  // cores busy (it waits on SwiftShader's GPU process, streaming timers, page round trips). The
+  // eight model-loading tests of app.spec.ts took 1.5x longer each beside a second worker than
+  // alone, i.e. ~1.3x the throughput (on a shared machine, load ~8-12). E2E_WORKERS=1: one at a time.
+  workers: Number(process.env.E2E_WORKERS ?? 2),
   // One retry in CI only: a rare flake of the bad-input spec on SwiftShader was seen once in a full
   // run (not reproduced in 6 reruns); a retry keeps it visible in the report without blocking.
   retries: process.env.CI ? 1 : 0,
@@ -57,7 +68,7 @@ export default defineConfig({
         // Playwright's own Chromium needs the full build ('chromium' channel) for WebGPU, not the
         // headless shell; with executablePath the channel is not used.
         ...(executablePath ? {} : { channel: 'chromium' }),
-        launchOptions: { ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS },
+        launchOptions: { ...(executablePath ? { executablePath } : {}), args: E2E_CHROMIUM_ARGS },
       },
     },
   ],
