@@ -9,7 +9,7 @@
 //   session, alternating with onnxruntime-node on the same file at the same thread count, for
 //   1 and 2 WASM threads.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
@@ -23,9 +23,7 @@ import { productionHeaders } from '../headers.ts';
 import { ROOT } from '../standin/standin.ts';
 import type { BenchRequest, LoadFigures } from './chromium/protocol.ts';
 import { byContext, decodeFeeds, type loopVsGenerate, round } from './measure.ts';
-
-/** /proc/<pid>/statm counts pages of 4 KiB on this machine (as tools/bench/memory.ts reads it). */
-const PAGE_BYTES = 4096;
+import { listProcesses, type Proc, rssOf, treeOf } from './procs.ts';
 
 type Log = (s: string) => void;
 
@@ -85,29 +83,9 @@ export async function buildBenchPage(log: Log): Promise<string> {
   return dist;
 }
 
-/** Every Chromium process started by this one (browser, renderers, GPU, utilities): pid, RSS in bytes, CPU time in seconds. */
-async function chromiumProcesses(): Promise<{ pid: number; rss: number; cpuS: number }[]> {
-  const parent = new Map<number, number>();
-  const info = new Map<number, { name: string; rss: number; cpuS: number }>();
-  for (const d of await readdir('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const status = await readFile(`/proc/${d}/status`, 'utf8').catch(() => '');
-    const stat = await readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
-    const pid = Number(d);
-    // Fields after the command's closing parenthesis: state is field 3; utime and stime are 14 and 15 (clock ticks of 1/100 s).
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    parent.set(pid, Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-    info.set(pid, {
-      name: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '',
-      rss: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024,
-      cpuS: (Number(f[11] ?? 0) + Number(f[12] ?? 0)) / 100,
-    });
-  }
-  const under = (pid: number): boolean => {
-    for (let p = parent.get(pid); p; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  return [...info].filter(([pid, i]) => /chrom/i.test(i.name) && under(pid)).map(([pid, i]) => ({ pid, ...i }));
+/** Every Chromium process started by this one (browser, renderers, GPU, utilities), at any depth. */
+async function chromiumProcesses(): Promise<Proc[]> {
+  return treeOf(process.pid, await listProcesses()).filter((p) => p.kind !== '');
 }
 
 /** RSS of every Chromium process started by this one, in bytes. */
@@ -138,10 +116,7 @@ export function rssSampler(ms = 500) {
       return procs.reduce((a, p) => a + p.rss, 0);
     }
     let rss = 0;
-    for (const pid of pids) {
-      const statm = await readFile(`/proc/${pid}/statm`, 'utf8').catch(() => null);
-      if (statm) rss += Number(statm.split(' ')[1]) * PAGE_BYTES;
-    }
+    for (const pid of pids) rss += (await rssOf(pid)) ?? 0;
     return rss;
   };
   const timer = setInterval(() => {

@@ -15,16 +15,19 @@
 // "Cache Storage" load silently downloaded again (runs before 2026-12-02 15:00 were taken so).
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../standin/standin.ts';
+import { listProcesses, type Proc, rssOf, treeOf } from './procs.ts';
+
+/** A process's line in the breakdown: Chromium's process type, else the program's name. */
+const kindOf = (p: Proc) => p.kind || p.name;
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json' };
-const PAGE = 4096;
 
 /** A static server for the built app, with `/models/<name>/` mapped to model folders (streamed, with Content-Length). */
 export function serve(dist: string, models: Readonly<Record<string, string>>, port: number): Promise<Server> {
@@ -46,53 +49,10 @@ export function serve(dist: string, models: Readonly<Record<string, string>>, po
   return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
 }
 
-interface Proc {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly kind: string;
-  readonly rss: number;
-}
-
-async function processes(): Promise<Proc[]> {
-  const out: Proc[] = [];
-  for (const d of await readdir('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const [st, statm] = await Promise.all([readFile(`/proc/${d}/stat`, 'utf8'), readFile(`/proc/${d}/statm`, 'utf8')]);
-      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-      const rss = Number(statm.split(' ')[1]) * PAGE;
-      let kind = 'browser';
-      if (st.includes('(chrom')) {
-        const cmd = await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
-        kind = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
-        if (kind === 'utility') kind = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1] ?? 'utility';
-      }
-      out.push({ pid: Number(d), ppid, kind, rss });
-    } catch {
-      // the process ended while listed
-    }
-  }
-  return out;
-}
-
-/** `root` and all its descendants among `all`. */
-function treeOf(root: number, all: readonly Proc[]): Proc[] {
-  const children = new Map<number, Proc[]>();
-  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const tree: Proc[] = [];
-  const stack = all.filter((p) => p.pid === root);
-  while (stack.length) {
-    const p = stack.pop()!;
-    tree.push(p);
-    stack.push(...(children.get(p.pid) ?? []));
-  }
-  return tree;
-}
-
 /** RSS of `root` and all its descendants, by process kind (renderer, gpu-process, network.mojom.NetworkService, ...). */
 export async function treeRss(root: number): Promise<Record<string, number>> {
   const byKind: Record<string, number> = {};
-  for (const p of treeOf(root, await processes())) byKind[p.kind] = (byKind[p.kind] ?? 0) + p.rss;
+  for (const p of treeOf(root, await listProcesses())) byKind[kindOf(p)] = (byKind[kindOf(p)] ?? 0) + p.rss;
   return byKind;
 }
 
@@ -113,13 +73,13 @@ export function sampler(root: number, log: (s: string) => void) {
     let listedAt = 0;
     while (!stopped) {
       if (Date.now() - listedAt > 1000) {
-        tree = treeOf(root, await processes());
+        tree = treeOf(root, await listProcesses());
         listedAt = Date.now();
       }
       const r: Record<string, number> = {};
       for (const p of tree) {
-        const statm = await readFile(`/proc/${p.pid}/statm`, 'utf8').catch(() => null);
-        if (statm) r[p.kind] = (r[p.kind] ?? 0) + Number(statm.split(' ')[1]) * PAGE;
+        const rss = await rssOf(p.pid);
+        if (rss !== null) r[kindOf(p)] = (r[kindOf(p)] ?? 0) + rss;
       }
       samples++;
       if (total(r) > total(peak)) peak = r;
