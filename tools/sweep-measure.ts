@@ -62,6 +62,9 @@ export interface SweepBenchResult {
   readonly greedy?: { readonly lanesIdentical: number; readonly thinkingIdentical: boolean; readonly tokens: number };
 }
 
+/** Whether two runs' lanes decoded the same solution ids. */
+const sameIds = (a: { readonly solutionIds: readonly number[] }, b: { readonly solutionIds: readonly number[] }) => a.solutionIds.join() === b.solutionIds.join();
+
 const PAPER_SAMPLING: Sampling = { kind: 'sample', temperature: 0.6, topP: 0.95, topK: 0, seed: 1 };
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const figures = (r: DecodeResult): SweepFigures => ({
@@ -111,7 +114,7 @@ export async function measureSweep(engine: ElasticEngine, model: string, opts: S
     seq.push({ ...figures(s), ...(c0 === undefined ? {} : { cpuMs: c1! - c0 }) });
     bat.push({ ...figures(b), ...(c0 === undefined ? {} : { cpuMs: c2! - c1! }) });
     ratios.push(b.stats.wallMs! / s.stats.wallMs!);
-    lanesIdentical = Math.min(lanesIdentical, b.lanes.filter((l, i) => l.solutionIds.join() === s.lanes[i]!.solutionIds.join()).length);
+    lanesIdentical = Math.min(lanesIdentical, b.lanes.filter((l, i) => sameIds(l, s.lanes[i]!)).length);
     const load = opts.loadAverage?.();
     if (load !== undefined) loads.push(Number(load.toFixed(1)));
     const cpu = `${c0 === undefined ? '' : `; CPU ${((c2! - c1!) / (c1! - c0)).toFixed(2)}×`}${load === undefined ? '' : `; load average ${load.toFixed(1)}`}`;
@@ -123,7 +126,7 @@ export async function measureSweep(engine: ElasticEngine, model: string, opts: S
     const s = await engine.run(g, { maxRows: 1 });
     const b = await engine.run(g);
     greedy = {
-      lanesIdentical: b.lanes.filter((l, i) => l.solutionIds.join() === s.lanes[i]!.solutionIds.join() && l.solutionText === s.lanes[i]!.solutionText).length,
+      lanesIdentical: b.lanes.filter((l, i) => sameIds(l, s.lanes[i]!) && l.solutionText === s.lanes[i]!.solutionText).length,
       thinkingIdentical: b.thinkingIds.join() === s.thinkingIds.join(),
       tokens: b.stats.decodedTokens,
     };

@@ -82,14 +82,15 @@ async function load(req: LoadRequest): Promise<HostEngine> {
 
 /**
  * The model's external data as Blobs from Cache Storage (external-data.ts), or null to let
- * transformers.js load it as before (no config.json to read, or no external data announced).
+ * transformers.js load it as before (config.json not cached yet, or no external data announced).
  */
 async function blobsFor(id: string, dtype: LoadRequest['dtype']) {
   const base = `${env.remoteHost}${env.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', 'main')}`;
   const cache = await caches.open(CACHE_NAME);
-  const configUrl = `${base}config.json`;
-  const res = (await cache.match(configUrl)) ?? (await fetch(configUrl).catch(() => undefined));
-  if (!res?.ok) return null; // transformers.js reports the missing or unreachable config itself
+  // From the cache only: a config not cached yet means a first download (its data files are not
+  // cached either), which transformers.js fetches — fetching config.json here too would ask twice.
+  const res = await cache.match(`${base}config.json`);
+  if (!res?.ok) return null;
   return externalDataBlobs(cache, base, await res.json().catch(() => null), dtype);
 }
 
