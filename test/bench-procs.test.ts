@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listProcesses, readProc, rssOf, treeOf } from '../tools/bench/procs.ts';
+import { listProcesses, pssOf, readProc, rssOf, treeOf } from '../tools/bench/procs.ts';
 
 describe('procs', () => {
   let child: ChildProcess;
@@ -62,5 +62,20 @@ describe('procs', () => {
     // Reaped by Node on exit: /proc/<pid> no longer exists.
     expect(await readProc(gone.pid!)).toBeNull();
     expect(await rssOf(gone.pid!)).toBeNull();
+    expect(await pssOf(gone.pid!)).toBeNull();
+  });
+
+  it('splits shared pages between the processes that map them (PSS), where RSS counts them in each', async () => {
+    // The child shell and the sleep it started map the same libc (and the shell its own binary's
+    // pages shared with other shells): each one's PSS is below its RSS; a private-heavy process
+    // (this Node) has a PSS close to its RSS.
+    for (const pid of [child.pid!, grandchild]) {
+      const [rss, pss] = [await rssOf(pid), await pssOf(pid)];
+      expect(pss).toBeGreaterThan(0);
+      expect(pss!).toBeLessThan(rss!);
+    }
+    const [rss, pss] = [await rssOf(process.pid), await pssOf(process.pid)];
+    expect(pss!).toBeGreaterThan(rss! / 2);
+    expect(pss!).toBeLessThanOrEqual(rss! * 1.05);
   });
 });

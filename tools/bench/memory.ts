@@ -1,7 +1,10 @@
 // Issue 14, the `memory` item: peak browser memory while the production build loads (and runs a few
-// tokens of) a converted model, as a ratio to the model's files. Memory is the sum of the resident
-// set sizes (VmRSS) of every process of the Chromium under test (the browser and all its children:
-// renderer with the model worker, GPU process, utilities), sampled every 100 ms from /proc. On
+// tokens of) a converted model, as a ratio to the model's files. Memory is summed over every process
+// of the Chromium under test (the browser and all its children: renderer with the model worker, GPU
+// process, utilities), sampled every 100 ms from /proc, two ways side by side: resident set sizes
+// (VmRSS), which count a page shared by N processes N times (an idle headless Chromium: ~720 MB), and
+// proportional set sizes (PSS, smaps_rollup), which count every page once — what the browser takes
+// from the machine (the same idle Chromium: ~310 MB). On
 // SwiftShader the GPU process's memory IS the "GPU" memory (a CPU implementation of WebGPU): it is
 // reported on its own line, and "CPU side" means every other process.
 //
@@ -22,7 +25,7 @@ import { extname, join, normalize } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../standin/standin.ts';
-import { listProcesses, type Proc, rssOf, treeOf } from './procs.ts';
+import { listProcesses, type Proc, pssOf, rssOf, treeOf } from './procs.ts';
 
 /** A process's line in the breakdown: Chromium's process type, else the program's name. */
 const kindOf = (p: Proc) => p.kind || p.name;
@@ -51,20 +54,38 @@ export function serve(dist: string, models: Readonly<Record<string, string>>, po
 
 /** RSS of `root` and all its descendants, by process kind (renderer, gpu-process, network.mojom.NetworkService, ...). */
 export async function treeRss(root: number): Promise<Record<string, number>> {
-  const byKind: Record<string, number> = {};
-  for (const p of treeOf(root, await listProcesses())) byKind[kindOf(p)] = (byKind[kindOf(p)] ?? 0) + p.rss;
-  return byKind;
+  return (await treeMemory(root)).rss;
+}
+
+export interface TreeMemory {
+  readonly rss: Record<string, number>;
+  readonly pss: Record<string, number>;
+}
+
+/** RSS and PSS of `root` and all its descendants, by process kind. */
+export async function treeMemory(root: number, tree?: readonly Proc[]): Promise<TreeMemory> {
+  const rss: Record<string, number> = {};
+  const pss: Record<string, number> = {};
+  for (const p of tree ?? treeOf(root, await listProcesses())) {
+    const [r, q] = await Promise.all([rssOf(p.pid), pssOf(p.pid)]);
+    if (r === null || q === null) continue; // ended
+    rss[kindOf(p)] = (rss[kindOf(p)] ?? 0) + r;
+    pss[kindOf(p)] = (pss[kindOf(p)] ?? 0) + q;
+  }
+  return { rss, pss };
 }
 
 const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 const gpuOf = (r: Record<string, number>) => r['gpu-process'] ?? 0;
 
 /**
- * Samples every 100 ms until stopped: the peak total and the breakdown at that peak. The process
- * tree is re-listed once a second (new processes), the known ones' statm read every sample.
+ * Samples every 100 ms until stopped: the peak total and the breakdown at that peak, by RSS (`peak`)
+ * and by PSS (`peakPss`, each its own peak). The process tree is re-listed once a second (new
+ * processes), the known ones' statm and smaps_rollup read every sample.
  */
 export function sampler(root: number, log: (s: string) => void) {
   let peak: Record<string, number> = {};
+  let peakPss: Record<string, number> = {};
   let stopped = false;
   let samples = 0;
   let logged = 0;
@@ -76,16 +97,13 @@ export function sampler(root: number, log: (s: string) => void) {
         tree = treeOf(root, await listProcesses());
         listedAt = Date.now();
       }
-      const r: Record<string, number> = {};
-      for (const p of tree) {
-        const rss = await rssOf(p.pid);
-        if (rss !== null) r[kindOf(p)] = (r[kindOf(p)] ?? 0) + rss;
-      }
+      const { rss: r, pss } = await treeMemory(root, tree);
       samples++;
       if (total(r) > total(peak)) peak = r;
+      if (total(pss) > total(peakPss)) peakPss = pss;
       if (total(peak) > logged + 256 * 2 ** 20) {
         logged = total(peak);
-        log(`memory: peak so far ${MB(logged)} MB ${JSON.stringify(Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, MB(v)])))}`);
+        log(`memory: peak so far ${MB(logged)} MB (PSS ${MB(total(peakPss))} MB) ${JSON.stringify(Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, MB(v)])))}`);
       }
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -94,7 +112,7 @@ export function sampler(root: number, log: (s: string) => void) {
     async stop() {
       stopped = true;
       await done;
-      return { peak, samples };
+      return { peak, peakPss, samples };
     },
   };
 }
@@ -117,6 +135,7 @@ export async function modelFilesBytes(dir: string, dtype: string): Promise<numbe
 }
 
 const MB = (b: number) => Math.round(b / 2 ** 20);
+const byKindMB = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, MB(v)]));
 
 /** Playwright connected over CDP to the Chromium started with --remote-debugging-port=`port`, once it listens. */
 async function connectWhenUp(port: number) {
@@ -134,7 +153,7 @@ async function loadAndRun(page: Page, url: string, root: number, log: (s: string
   await page.goto(url);
   await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
   await page.waitForTimeout(1000);
-  const before = total(await treeRss(root));
+  const before = await treeMemory(root);
   const s = sampler(root, log);
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Load model' }).click();
@@ -159,10 +178,10 @@ async function loadAndRun(page: Page, url: string, root: number, log: (s: string
   } catch (e) {
     log(`memory: the run did not finish (${String(e).split('\n')[0]}); load figures only`);
   }
-  const { peak, samples } = await s.stop();
+  const { peak, peakPss, samples } = await s.stop();
   await page.waitForTimeout(3000);
-  const after = await treeRss(root);
-  return { before, peak, after, loadS, samples, ran };
+  const after = await treeMemory(root);
+  return { before, peak, peakPss, after, loadS, samples, ran };
 }
 
 /** `dist`: an app already built (e.g. another commit's, to compare); default: build this checkout. */
@@ -189,20 +208,27 @@ export async function memoryBench(opts: { port: number; models: readonly MemoryM
       for (const from of m.networkOnly ? (['network'] as const) : (['network', 'cache'] as const)) {
         opts.log(`memory: ${m.device} ${m.dtype} (${MB(files)} MB of files) from ${from === 'network' ? 'the local server' : 'Cache Storage'}`);
         const r = await loadAndRun(page, query, root, opts.log);
-        const cpuAfter = total(r.after) - gpuOf(r.after);
+        // One block per way of summing: `rss` (the figures before 2026-12-02 22:00 were these) and `pss`.
+        const figures = (before: Record<string, number>, peak: Record<string, number>, after: Record<string, number>) => ({
+          beforeMB: MB(total(before)),
+          peakMB: MB(total(peak)),
+          peakOverFiles: ratio(total(peak)),
+          peakAboveIdleOverFiles: ratio(total(peak) - total(before)),
+          peakByProcessMB: byKindMB(peak),
+          afterLoadMB: MB(total(after)),
+          afterLoadOverFiles: ratio(total(after)),
+          cpuSideAfterLoadOverFiles: ratio(total(after) - gpuOf(after)),
+          // What loading added outside the GPU process: on WebGPU, what the page keeps of the weights in CPU memory.
+          cpuSideGrowthOverFiles: ratio(total(after) - gpuOf(after) - (total(before) - gpuOf(before))),
+          afterByProcessMB: byKindMB(after),
+        });
+        const ratio = (b: number) => Number((b / files).toFixed(2));
         row[from] = {
           loadS: Math.round(r.loadS),
           ranAToken: r.ran,
           samples: r.samples,
-          beforeMB: MB(r.before),
-          peakMB: MB(total(r.peak)),
-          peakOverFiles: Number((total(r.peak) / files).toFixed(2)),
-          peakAboveIdleOverFiles: Number(((total(r.peak) - r.before) / files).toFixed(2)),
-          peakByProcessMB: Object.fromEntries(Object.entries(r.peak).map(([k, v]) => [k, MB(v)])),
-          afterLoadMB: MB(total(r.after)),
-          afterLoadOverFiles: Number((total(r.after) / files).toFixed(2)),
-          cpuSideAfterLoadOverFiles: Number((cpuAfter / files).toFixed(2)),
-          afterByProcessMB: Object.fromEntries(Object.entries(r.after).map(([k, v]) => [k, MB(v)])),
+          rss: figures(r.before.rss, r.peak, r.after.rss),
+          pss: figures(r.before.pss, r.peakPss, r.after.pss),
         };
         // What the next load can take from Cache Storage (a put that failed leaves a file out).
         const cachedMB = await page.evaluate(async () => {

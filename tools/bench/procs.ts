@@ -72,6 +72,19 @@ export function treeOf(root: number, all: readonly Proc[]): Proc[] {
   return tree;
 }
 
+/**
+ * Proportional set size of `pid` in bytes (/proc/<pid>/smaps_rollup's Pss): its private resident pages
+ * plus each shared page divided by the number of processes mapping it. Summed over Chromium's
+ * processes it counts every page once, where summed RSS counts a page once per process that maps it
+ * (the chromium binary, fonts, shared memory between the processes): an idle headless Chromium here
+ * is ~720 MB by summed RSS and ~310 MB by summed PSS. Null when the process has ended.
+ */
+export async function pssOf(pid: number): Promise<number | null> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => null);
+  const kb = text ? /^Pss:\s+(\d+) kB/m.exec(text)?.[1] : undefined;
+  return kb === undefined ? null : Number(kb) * 1024;
+}
+
 /** Resident bytes of `pid` now (statm only: the cheap read between listings), or null when it has ended. */
 export async function rssOf(pid: number): Promise<number | null> {
   const statm = await readFile(`/proc/${pid}/statm`, 'utf8').catch(() => null);

@@ -291,15 +291,17 @@ async function main() {
     const r = await memoryBench({ port: opts.port, models, log });
     await record('memory', {
       browser: 'headless Chromium (Debian), fresh persistent profile (Cache Storage on disk), production build, model served as a same-origin folder',
-      measure: 'sum of VmRSS of the browser process and all its descendants, sampled every 100 ms (/proc); WebGPU is SwiftShader: its GPU memory is the gpu-process RSS',
+      measure:
+        'the browser process and all its descendants, sampled every 100 ms (/proc), summed two ways: pss = proportional set sizes (each page counted once: what the browser takes from the machine; the goal is read on it), rss = resident set sizes (a shared page once per process mapping it); WebGPU is SwiftShader: its GPU memory is the gpu-process',
       runs: r,
     });
-    for (const m of r as { device: string; dtype: string; filesMB: number; network: Record<string, number>; cache: Record<string, number> }[]) {
+    type Figures = Record<string, number>;
+    for (const m of r as { device: string; dtype: string; filesMB: number; network: { pss: Figures; rss: Figures }; cache: { pss: Figures; rss: Figures } }[]) {
       for (const from of ['network', 'cache'] as const) {
-        const x = m[from];
+        const { pss: x, rss: y } = m[from];
         rows.push([
           `14 peak browser memory / files, ${m.device} ${m.dtype} (${m.filesMB} MB) from ${from}`,
-          `${x.peakOverFiles}x (peak ${x.peakMB} MB; above idle ${x.peakAboveIdleOverFiles}x; after load ${x.afterLoadOverFiles}x, CPU side ${x.cpuSideAfterLoadOverFiles}x)`,
+          `PSS ${x.peakOverFiles}x (peak ${x.peakMB} MB; above idle ${x.peakAboveIdleOverFiles}x; after load ${x.afterLoadOverFiles}x, CPU side grew ${x.cpuSideGrowthOverFiles}x); RSS ${y.peakOverFiles}x (after load ${y.afterLoadOverFiles}x)`,
         ]);
       }
     }
