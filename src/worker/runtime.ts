@@ -15,6 +15,7 @@ import { ElasticEngine } from './engine.ts';
 import { quotaGuardedCache } from './quota-cache.ts';
 import { releaseInputsOnCreate } from './release-inputs.ts';
 import { externalDataBlobs } from './external-data.ts';
+import { downloadWeightsToCache } from './download-to-cache.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe, TestFault } from './protocol.ts';
 
@@ -64,6 +65,17 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   if (req.modelId.startsWith(CONVERTED_PREFIX)) await assertConverted(await caches.open(CACHE_NAME), self.location.origin, req.modelId, req.dtype);
   const id = locate(req.modelId);
   modelCache.takeRefused(); // an earlier load's
+  // A first download streams the weights into the cache, and every load then reads them from there.
+  await downloadWeightsToCache(modelBase(id), req.dtype, {
+    cache: modelCache,
+    fetch: (url) => fetch(url),
+    progress: req.progress,
+    freeBytes: async () => {
+      const e = await navigator.storage?.estimate?.();
+      return e?.quota !== undefined && e.usage !== undefined ? e.quota - e.usage : null;
+    },
+    name: id,
+  });
   const externalData = await blobsFor(id, req.dtype);
   const modelOptions = externalData ? { use_external_data_format: false, session_options: { externalData } } : undefined;
   const engine = await ElasticEngine.load(id, { device: req.device, dtype: req.dtype, progress: req.progress, modelOptions });
@@ -80,15 +92,18 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   };
 }
 
+/** The URL of the model folder `locate` pointed transformers.js at (its files' cache keys start with it). */
+const modelBase = (id: string) => `${env.remoteHost}${env.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', 'main')}`;
+
 /**
  * The model's external data as Blobs from Cache Storage (external-data.ts), or null to let
  * transformers.js load it as before (config.json not cached yet, or no external data announced).
  */
 async function blobsFor(id: string, dtype: LoadRequest['dtype']) {
-  const base = `${env.remoteHost}${env.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', 'main')}`;
+  const base = modelBase(id);
   const cache = await caches.open(CACHE_NAME);
-  // From the cache only: a config not cached yet means a first download (its data files are not
-  // cached either), which transformers.js fetches — fetching config.json here too would ask twice.
+  // From the cache only: downloadWeightsToCache stored config.json, unless it could not be had
+  // (transformers.js then asks for it and reports why).
   const res = await cache.match(`${base}config.json`);
   if (!res?.ok) return null;
   return externalDataBlobs(cache, base, await res.json().catch(() => null), dtype);

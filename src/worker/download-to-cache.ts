@@ -1,0 +1,105 @@
+// A first download of a model's weights written straight to Cache Storage, then loaded from there
+// (issue 14). transformers.js 4.3.1 reads every file whole into a Uint8Array, writes it to Cache
+// Storage as `new Response(thatArray)`, and hands the arrays to ORT: three copies of the weights at
+// once on a first visit (2.9x the files at peak, full-size stand-in), where a later visit, whose
+// files ORT reads from the cached Blobs (external-data.ts), peaks far lower. Here the external data
+// files are streamed from the network into the cache (the browser writes the body to disk as it
+// arrives; bytes are counted on the way for the progress bar), so the first visit takes the later
+// visits' path. config.json is stored too: it says how many data files there are, and transformers.js
+// then reads it from the cache instead of asking the server again.
+//
+// When a file cannot be streamed (the server answers an error, the quota left is smaller than the
+// file), nothing more is downloaded here: transformers.js fetches what is missing as before, and
+// reports the error, or the files it could not keep (quota-cache.ts).
+import { announcedChunks, dataFileNames, onnxFile, type ModelDtype } from '../core/model-files.ts';
+import type { CacheForModels } from './quota-cache.ts';
+
+/** transformers.js' progress events, which the host turns into the load's progress bars. */
+export type DownloadEvent =
+  | { readonly status: 'initiate' | 'download' | 'done'; readonly name: string; readonly file: string }
+  | { readonly status: 'progress'; readonly name: string; readonly file: string; readonly loaded: number; readonly total: number; readonly progress: number };
+
+export interface DownloadDeps {
+  /** The model cache (quota-guarded: a put the quota refuses resolves, and is not stored). */
+  readonly cache: CacheForModels;
+  readonly fetch: (url: string) => Promise<Response>;
+  readonly progress: (e: DownloadEvent) => void;
+  /** The storage quota left, in bytes (navigator.storage.estimate()), or null when unknown. */
+  readonly freeBytes: () => Promise<number | null>;
+  /** The model's name in progress events (transformers.js' `name`). */
+  readonly name: string;
+}
+
+/**
+ * Streams the external data of `dtype` for the model folder at `base` (ending in '/') into the
+ * cache, with config.json. Returns the files (relative to `base`) it stored; files already cached
+ * are not fetched. Throws only when a download breaks off (the load fails with that error).
+ */
+export async function downloadWeightsToCache(base: string, dtype: ModelDtype, deps: DownloadDeps): Promise<string[]> {
+  const stored: string[] = [];
+  const config = await cachedOrFetchedConfig(base, deps, stored);
+  if (config === null) return stored;
+  const chunks = announcedChunks(config, dtype);
+  if (!chunks) return stored;
+  const graph = onnxFile(dtype);
+  const folder = graph.slice(0, graph.lastIndexOf('/') + 1);
+  for (const name of dataFileNames(graph.slice(folder.length), chunks)) {
+    const file = `${folder}${name}`;
+    const url = `${base}${file}`;
+    if (await deps.cache.match(url)) continue;
+    if (!(await streamToCache(url, file, deps))) break;
+    stored.push(file);
+  }
+  return stored;
+}
+
+/** config.json parsed, from the cache or else fetched and stored; null when it cannot be had (transformers.js reports why). */
+async function cachedOrFetchedConfig(base: string, deps: DownloadDeps, stored: string[]): Promise<unknown> {
+  const url = `${base}config.json`;
+  const hit = await deps.cache.match(url);
+  if (hit) return hit.json().catch(() => null);
+  const res = await deps.fetch(url).catch(() => null);
+  if (!res?.ok) return null;
+  const text = await res.text();
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  await deps.cache.put(url, new Response(text, { headers: res.headers }));
+  if (await deps.cache.match(url)) stored.push('config.json');
+  return config;
+}
+
+/** One file from the network into the cache, counted on the way; false when it was not stored. */
+async function streamToCache(url: string, file: string, deps: DownloadDeps): Promise<boolean> {
+  const { name } = deps;
+  deps.progress({ status: 'initiate', name, file });
+  const res = await deps.fetch(url);
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => {});
+    return false;
+  }
+  const total = Number(res.headers.get('content-length')) || 0;
+  const free = await deps.freeBytes().catch(() => null);
+  if (free !== null && total > free) {
+    await res.body.cancel().catch(() => {});
+    return false;
+  }
+  deps.progress({ status: 'download', name, file });
+  let loaded = 0;
+  const counted = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, out) {
+        loaded += chunk.byteLength;
+        deps.progress({ status: 'progress', name, file, loaded, total: Math.max(total, loaded), progress: total ? (100 * loaded) / total : 0 });
+        out.enqueue(chunk);
+      },
+    }),
+  );
+  await deps.cache.put(url, new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers }));
+  if (!(await deps.cache.match(url))) return false; // the quota refused it after all
+  deps.progress({ status: 'done', name, file });
+  return true;
+}
