@@ -5,6 +5,7 @@
 // folder converted in Node (test-models/tiny-qwen2).
 import type { Page } from '@playwright/test';
 import { env } from '@huggingface/transformers';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElasticEngine } from '../src/worker/engine.ts';
 import { expect, test } from './fixtures.ts';
@@ -99,10 +100,24 @@ async function openConverter(page: Page) {
 }
 
 test('a folder converted in Node and served by the app loads on WebGPU and decodes like Node', async ({ page }) => {
+  const asked: string[] = [];
+  page.context().on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    // Downloads only (the memory notice sizes the files with HEAD requests first).
+    if (path.startsWith('/models/tiny-qwen2/') && r.method() === 'GET') asked.push(path.slice('/models/tiny-qwen2/'.length));
+  });
   await page.goto('/?model=/models/tiny-qwen2');
   await expect(page.getByText(/^GPU:/)).toBeVisible();
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 60_000 });
+  // A first download: the weights were streamed into Cache Storage (src/worker/download-to-cache.ts)
+  // and read from there; every file was asked for once, config.json included.
+  const dataFile = 'onnx/model_q4.onnx_data';
+  expect(asked.filter((f) => f === dataFile)).toEqual([dataFile]);
+  expect(asked.filter((f) => f === 'config.json')).toEqual(['config.json']);
+  const cached = await page.evaluate(async (url) => (await (await caches.open('transformers-cache')).match(url))?.blob().then((b) => b.size), `${new URL(page.url()).origin}/models/tiny-qwen2/${dataFile}`);
+  expect(cached).toBe(statSync(join(process.cwd(), 'test-models/tiny-qwen2', dataFile)).size);
+  await expect(page.getByText(/^Ready:/)).toHaveAttribute('data-weights', 'cached-files');
   await expect(page.getByTestId('device')).toHaveText('webgpu');
   await expect(page.getByTestId('dtype')).toHaveText('q4');
   await runAndCompare(page, Q4);

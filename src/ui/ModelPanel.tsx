@@ -32,7 +32,7 @@ function ModelLine({ onChange }: { onChange: () => void }) {
   if (!info) return null;
   return (
     <section className="panel model-line" aria-label="Model">
-      <p role="status" className="ready">
+      <p role="status" className="ready" data-weights={info.weightsFromCache ? 'cached-files' : 'in-memory'}>
         Ready: <strong className="model-name">{info.modelId}</strong>
         <span>
           {' '}

@@ -90,6 +90,15 @@ describe('WorkerHost', () => {
     expect(posted.at(-1)).toMatchObject({ type: 'loaded', info: { notCached: { neededBytes: 100, usage: 900, quota: 1000 } } });
   });
 
+  it('says whether the runtime read the weights from the cached files', async () => {
+    const cached = setup({ ...fakeEngine(), weightsFromCache: true });
+    await cached.host.handle({ type: 'load', modelId: '/models/x', device: 'wasm', dtype: 'q8' });
+    expect(cached.posted.at(-1)).toMatchObject({ type: 'loaded', info: { weightsFromCache: true } });
+    const inMemory = setup({ ...fakeEngine(), weightsFromCache: false });
+    await inMemory.host.handle({ type: 'load', modelId: '/models/x', device: 'wasm', dtype: 'q8' });
+    expect((inMemory.posted.at(-1) as { info: object }).info).not.toHaveProperty('weightsFromCache');
+  });
+
   it('says why the context is below the model\'s own (the device cannot hold its cache)', async () => {
     const note = "Context limited to 24,958 positions of the model's 131,072: …";
     const { host, posted } = setup({ ...fakeEngine(), context: 24_958, contextNote: note });

@@ -20,6 +20,8 @@ export interface HostEngine {
   readonly contextNote?: string | null;
   /** Set when storage refused to keep some of the model's files during the load (the quota's figures, when known). */
   readonly notCached?: { readonly usage: number | null; readonly quota: number | null };
+  /** The weights were read from the cached files (ModelInfo.weightsFromCache). */
+  readonly weightsFromCache?: boolean;
   /** Settles with a message if the GPU device behind this engine is lost (WebGPU only). */
   readonly lost?: Promise<string>;
   run(spec: RunSpec, opts: Omit<DecodeOptions, 'detokenize'>): Promise<DecodeResult>;
@@ -156,6 +158,7 @@ export class WorkerHost {
             dtype,
             context: engine.context,
             fromCache,
+            ...(engine.weightsFromCache ? { weightsFromCache: true } : {}),
             ...(engine.contextNote ? { contextNote: engine.contextNote } : {}),
             // What the model needs kept: every file it downloaded.
             ...(engine.notCached ? { notCached: { ...engine.notCached, neededBytes: [...files.values()].reduce((a, f) => a + f.total, 0) } } : {}),

@@ -21,6 +21,12 @@ export interface ModelInfo {
   readonly dtype: Dtype;
   readonly context: number;
   readonly fromCache: boolean;
+  /**
+   * The runtime read the weights from the files in Cache Storage (Blobs, a tensor at a time) rather
+   * than from copies read whole into memory first (issue 14: a first download is streamed into the
+   * cache, then read from there). Absent when they were read into memory.
+   */
+  readonly weightsFromCache?: boolean;
   /** Why `context` is below the model's declared length (the device cannot hold its KV cache); absent when it is not. */
   readonly contextNote?: string;
   /** Storage was full: the model loaded but some of its files were not kept (it downloads again next time). */

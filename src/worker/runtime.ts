@@ -84,6 +84,7 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   return {
     ...(refused.length > 0 ? { notCached: { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null } } : {}),
     context: engine.info.context,
+    weightsFromCache: externalData !== null,
     contextNote: engine.info.contextNote,
     lost: req.device === 'webgpu' ? deviceLost() : undefined,
     run: (spec, opts) => engine.run(spec, opts),
