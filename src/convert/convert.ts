@@ -64,12 +64,6 @@ export interface ConvertOptions {
   readonly q4Accuracy?: number;
   /** Embedding table of q4/q8: 'int8' (default, per-row int8) or 'float' (float32 as before). */
   readonly embedding?: string;
-  /**
-   * The largest vocabulary-sized initializer (embedding table, lm_head) of the quantized graphs,
-   * larger ones split into row shards (default 64 MiB: E1's 223 MiB int8 table becomes 4 shards;
-   * 0 = never split). See GraphOptions.maxTensorBytes.
-   */
-  readonly maxTensorBytes?: number;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -183,13 +177,6 @@ export function checkTensorShapes(ckpt: Checkpoint, config: Qwen2Config): number
 }
 
 /** Converts a Qwen2ForCausalLM checkpoint read from `src` into `out`. */
-/** The rows of its source a weight job covers, when it is a shard of it; null for the whole tensor. */
-function shardOf(job: WeightJob): { start: number; count: number } | null {
-  if (job.rowStart === undefined) return null;
-  const count = job.kind === 'float' ? job.dims[0]! : job.kind === 'int8rows' ? job.V : job.N;
-  return { start: job.rowStart, count };
-}
-
 export async function convertQwen2(src: FileSource, out: OutputWriter, options: ConvertOptions = {}): Promise<ConvertResult> {
   const dtypes = parseDtypes(options.dtypes);
   const attention = parseAttention(options.attention);
@@ -199,8 +186,6 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   if (q4Accuracy !== 0 && q4Accuracy !== 4) throw new ConvertError(`unsupported q4 accuracy level ${q4Accuracy} (supported: 0, 4)`);
   const embedding = (options.embedding ?? 'int8') as EmbeddingKind;
   if (!EMBEDDING_KINDS.includes(embedding)) throw new ConvertError(`unsupported embedding "${options.embedding}" (supported: ${EMBEDDING_KINDS.join(', ')})`);
-  const maxTensorBytes = options.maxTensorBytes ?? 64 * 1024 * 1024;
-  if (!(Number.isFinite(maxTensorBytes) && maxTensorBytes >= 0)) throw new ConvertError(`maxTensorBytes must be a number of bytes >= 0, not ${options.maxTensorBytes}`);
   const chunkBytes = options.chunkBytes ?? 16 * 1024 * 1024;
   const maxDataFileBytes = options.maxDataFileBytes ?? 1024 * 1024 * 1024;
   const progress = options.onProgress ?? (() => {});
@@ -218,47 +203,38 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding, maxTensorBytes: maxTensorBytes || undefined }),
+      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
     // Passes: each reads one source tensor once and feeds at most one job per target, so every
     // data file receives one initializer at a time (tied embeddings need two passes).
-    // A shard (GraphOptions.maxTensorBytes) reads only its rows: passes are per source and row range.
-    const passes: { source: string; start: number; count: number | null; jobs: { target: Target; job: WeightJob }[] }[] = [];
-    const byRange = new Map<string, { source: string; start: number; count: number | null; lists: { target: Target; job: WeightJob }[][] }>();
+    const passes: { source: string; jobs: { target: Target; job: WeightJob }[] }[] = [];
+    const bySource = new Map<string, { target: Target; job: WeightJob }[][]>();
     for (const target of targets) {
       for (const job of target.graph.weights) {
-        const range = shardOf(job);
-        const key = `${job.source}|${range?.start ?? ''}|${range?.count ?? ''}`;
-        let entry = byRange.get(key);
-        if (!entry) byRange.set(key, (entry = { source: job.source, start: range?.start ?? 0, count: range?.count ?? null, lists: [] }));
-        let pass = entry.lists.find((l) => !l.some((e) => e.target === target));
-        if (!pass) entry.lists.push((pass = []));
+        let lists = bySource.get(job.source);
+        if (!lists) bySource.set(job.source, (lists = []));
+        let pass = lists.find((l) => !l.some((e) => e.target === target));
+        if (!pass) lists.push((pass = []));
         pass.push({ target, job });
       }
     }
-    // Checkpoint order (file, offset, then row) keeps reads sequential.
-    const order = [...byRange.values()].sort((a, b) => {
-      const ta = ckpt.info(a.source);
-      const tb = ckpt.info(b.source);
-      if (ta.file !== tb.file) return ckpt.files.indexOf(ta.file) - ckpt.files.indexOf(tb.file);
-      return ta.offset - tb.offset || a.start - b.start;
+    // Checkpoint order (file, offset) keeps reads sequential.
+    const order = [...bySource.keys()].sort((a, b) => {
+      const ta = ckpt.info(a);
+      const tb = ckpt.info(b);
+      return ta.file === tb.file ? ta.offset - tb.offset : ckpt.files.indexOf(ta.file) - ckpt.files.indexOf(tb.file);
     });
-    for (const e of order) for (const jobs of e.lists) passes.push({ source: e.source, start: e.start, count: e.count, jobs });
-    const passBytes = (p: (typeof passes)[number]) => {
-      const info = ckpt.info(p.source);
-      return p.count === null ? info.byteLength : (info.byteLength / info.shape[0]!) * p.count;
-    };
-    const bytesTotal = passes.reduce((n, p) => n + passBytes(p), 0);
+    for (const s of order) for (const jobs of bySource.get(s)!) passes.push({ source: s, jobs });
+    const bytesTotal = passes.reduce((n, p) => n + ckpt.info(p.source).byteLength, 0);
     let bytesDone = 0;
 
     for (const pass of passes) {
       const info = ckpt.info(pass.source);
-      const sourceRows = info.shape.length <= 1 ? 1 : info.shape[0]!;
-      const rows = pass.count ?? sourceRows;
+      const rows = info.shape.length <= 1 ? 1 : info.shape[0]!;
       const width = info.shape.length === 0 ? 1 : info.shape.slice(info.shape.length <= 1 ? 0 : 1).reduce((a, b) => a * b, 1);
-      const rowBytes = info.byteLength / sourceRows;
+      const rowBytes = info.byteLength / rows;
       const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / rowBytes));
       const scaleBufs = new Map<WeightJob, Float32Array>();
       const q8Bufs = new Map<WeightJob, Q8Columns>();
@@ -277,7 +253,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
         checkAbort();
         const n = Math.min(rowsPerChunk, rows - r0);
-        const block = await ckpt.readRows(pass.source, pass.start + r0, n);
+        const block = await ckpt.readRows(pass.source, r0, n);
         for (const { target, job } of pass.jobs) {
           if (job.kind === 'float') {
             await target.data.write(job.dtype === 'f16' ? toF16Bytes(block) : bytesOf(block));
@@ -385,7 +361,6 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       kvCache,
       ...(q4Accuracy ? { q4Accuracy } : {}),
       embedding,
-      maxTensorBytes,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -59,8 +59,6 @@ export type WeightJob =
       readonly init: string;
       readonly dtype: 'f32' | 'f16';
       readonly dims: readonly number[];
-      /** A shard: the source's rows [rowStart, rowStart + dims[0]) (see GraphOptions.maxTensorBytes). */
-      readonly rowStart?: number;
     }
   | {
       readonly kind: 'q4';
@@ -72,8 +70,6 @@ export type WeightJob =
       readonly scaleDtype: 'f32' | 'f16';
       readonly N: number;
       readonly K: number;
-      /** A shard: the source's rows (output channels) [rowStart, rowStart + N). */
-      readonly rowStart?: number;
     }
   | {
       readonly kind: 'q8';
@@ -84,8 +80,6 @@ export type WeightJob =
       readonly initScales: string;
       readonly N: number;
       readonly K: number;
-      /** A shard: the source's rows (output channels) [rowStart, rowStart + N). */
-      readonly rowStart?: number;
     }
   | {
       readonly kind: 'int8rows';
@@ -96,26 +90,7 @@ export type WeightJob =
       readonly initScales: string;
       readonly V: number;
       readonly H: number;
-      /** A shard: the table's rows [rowStart, rowStart + V). */
-      readonly rowStart?: number;
     };
-
-/** Rows [start, start + count) of a table. */
-export interface RowShard {
-  readonly start: number;
-  readonly count: number;
-}
-
-/**
- * `rows` split into the fewest shards of near-equal size whose bytes (`rowBytes` a row) are at
- * most `maxBytes` each; one shard when it fits (or when maxBytes is unset).
- */
-export function rowShards(rows: number, rowBytes: number, maxBytes: number | undefined): RowShard[] {
-  const perShard = maxBytes ? Math.max(1, Math.floor(maxBytes / rowBytes)) : rows;
-  const k = Math.ceil(rows / perShard);
-  const size = Math.ceil(rows / k);
-  return Array.from({ length: Math.ceil(rows / size) }, (_, j) => ({ start: j * size, count: Math.min(size, rows - j * size) }));
-}
 
 export interface Qwen2Graph {
   readonly graph: GraphBuilder;
@@ -175,15 +150,6 @@ export interface GraphOptions {
    */
   readonly q4Accuracy?: 0 | 4;
   readonly embedding?: EmbeddingKind;
-  /**
-   * The largest a vocabulary-sized initializer may be (the embedding table, lm_head) in the
-   * quantized graphs; larger ones are split into row shards (unset: never split). onnxruntime-web
-   * reads each initializer of a Blob-mounted data file into one JS buffer the size of the largest
-   * (and keeps it until a GC after the load): 233 MB for E1's int8 table, 0.14x of the q8 files
-   * (issue 14). A sharded embedding gathers from every shard and keeps the row of the shard each
-   * id falls in; a sharded lm_head concatenates its shards' logits. Same numbers either way.
-   */
-  readonly maxTensorBytes?: number;
 }
 
 /** Whether a graph of this dtype stores its embedding table as int8 rows. */
@@ -206,14 +172,13 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   const declared = new Map<string, string>();
 
   // ---- weights -------------------------------------------------------------------------------
-  const floatWeight = (source: string, dims: readonly number[], shard?: RowShard & { readonly index: number }): string => {
-    const key = shard ? `float|${source}|${shard.index}` : `float|${source}`;
+  const floatWeight = (source: string, dims: readonly number[]): string => {
+    const key = `float|${source}`;
     const hit = declared.get(key);
     if (hit) return hit;
-    const init = shard ? `${source}.shard${shard.index}` : source;
-    weights.push(shard ? { kind: 'float', source, init, dtype: wdt, dims: [shard.count, ...dims.slice(1)], rowStart: shard.start } : { kind: 'float', source, init, dtype: wdt, dims });
-    declared.set(key, init);
-    return init;
+    weights.push({ kind: 'float', source, init: source, dtype: wdt, dims });
+    declared.set(key, source);
+    return source;
   };
   const cast = (x: string, to: DType) => g.op('Cast', [x], { to });
 
@@ -238,24 +203,21 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   // ---- Linear --------------------------------------------------------------------------------
   /** y = x W^T (+ b) with x [rows, K] (or [..., K] for q4), W [N, K] from the checkpoint. */
   const dynq = new Map<string, string[]>(); // x -> DynamicQuantizeLinear outputs, shared by q/k/v and gate/up
-  const linear = (x: string, source: string, N: number, K: number, bias?: string, shard?: RowShard & { readonly index: number }): string => {
-    // A shard of the source's output rows is a weight of its own: `<source>.shard<j>`.
-    const name = shard ? `${source}.shard${shard.index}` : source;
-    const at = shard ? { rowStart: shard.start } : {};
+  const linear = (x: string, source: string, N: number, K: number, bias?: string): string => {
     if (dtype === 'q8') {
-      const key = `q8|${name}`;
+      const key = `q8|${source}`;
       if (!declared.has(key)) {
-        weights.push({ kind: 'q8', source, initB: `${name}_Q8`, initScales: `${name}_scale`, N, K, ...at });
-        declared.set(key, `${name}_Q8`);
+        weights.push({ kind: 'q8', source, initB: `${source}_Q8`, initScales: `${source}_scale`, N, K });
+        declared.set(key, `${source}_Q8`);
       }
       let xq = dynq.get(x);
       if (!xq) dynq.set(x, (xq = quantizeRows(x)));
-      const acc = g.op('MatMulInteger', [xq[0]!, `${name}_Q8`, xq[2]!]);
+      const acc = g.op('MatMulInteger', [xq[0]!, `${source}_Q8`, xq[2]!]);
       // Each output channel's weight scale first, then each row's activation scale: in the other
       // order ONNX Runtime (1.30, CPU) fuses MatMulInteger + Cast + Mul(a_scale·b_scale) into
       // MatMulIntegerToFloat and gets per-row activation scales wrong (logits off by ~1.5 on the
       // tiny test model; right with graph optimizations off).
-      const y = g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), `${name}_scale`]), xq[1]!]);
+      const y = g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), `${source}_scale`]), xq[1]!]);
       return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
     }
     if (!quant) {
@@ -264,15 +226,15 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
       if (bias) inputs.push(floatWeight(bias, [N]));
       return g.op('Gemm', inputs, { transB: 1 });
     }
-    const key = `q4|${name}`;
+    const key = `q4|${source}`;
     let initB = declared.get(key);
     if (!initB) {
-      initB = `${name}_Q4`;
-      weights.push({ kind: 'q4', source, initB, initScales: `${name}_scales`, scaleDtype: wdt, N, K, ...at });
+      initB = `${source}_Q4`;
+      weights.push({ kind: 'q4', source, initB, initScales: `${source}_scales`, scaleDtype: wdt, N, K });
       declared.set(key, initB);
     }
     const accuracy: Record<string, number> = options.q4Accuracy ? { accuracy_level: options.q4Accuracy } : {};
-    const y = g.op('MatMulNBits', [x, initB, `${name}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' });
+    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' });
     return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
   };
   /**
@@ -398,48 +360,14 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
 
   // ---- decoder -------------------------------------------------------------------------------
   let h: string; // [B*S, H]
-  const int8Table = int8Embedding(dtype, options.embedding);
-  // fp32 (the reference graph of the tests) is never sharded.
-  const maxTensorBytes = quant ? options.maxTensorBytes : undefined;
-  const embedShards = rowShards(V, int8Table ? H : H * (half ? 2 : 4), maxTensorBytes);
-  /**
-   * Looks `ids` up in the table's shards: `lookup(j, idx)` gives shard j's rows at idx, every shard
-   * looks up the id's offset in its own rows, and the rows of the shard each id falls in are kept
-   * (by Where on the float rows: ONNX Runtime's CPU Where has no int8).
-   */
-  const shardedLookup = (lookup: (j: number, idx: string) => string): string => {
-    if (embedShards.length === 1) return lookup(0, inputIds);
-    const size = embedShards[0]!.count; // every shard but the last has this many rows
-    const which = g.op('Div', [inputIds, g.scalarI64(size)]); // [B,S]
-    const local = g.op('Sub', [inputIds, g.op('Mul', [which, g.scalarI64(size)])]);
-    let out = '';
-    embedShards.forEach((sh, j) => {
-      // The last shard may be shorter: clamp so ids of other shards stay in its range (their rows are not kept).
-      const idx = sh.count < size ? g.op('Min', [local, g.scalarI64(sh.count - 1)]) : local;
-      const rows = lookup(j, idx); // [B,S,H]
-      out = j === 0 ? rows : g.op('Where', [g.op('Unsqueeze', [g.op('Equal', [which, g.scalarI64(j)]), g.i64(-1)]), rows, out]);
-    });
-    return out;
-  };
-  if (int8Table) {
+  if (int8Embedding(dtype, options.embedding)) {
     const src = qwen2Names.embed;
-    const sharded = embedShards.length > 1;
-    const jobs = embedShards.map((sh, j) => {
-      const name = sharded ? `${src}.shard${j}` : src;
-      const job = { kind: 'int8rows', source: src, initQ: `${name}_I8`, initScales: `${name}_row_scale`, V: sh.count, H, ...(sharded ? { rowStart: sh.start } : {}) } as const;
-      weights.push(job);
-      return job;
-    });
-    h = toRows(
-      shardedLookup((j, idx) => {
-        const rows = cast(g.op('Gather', [jobs[j]!.initQ, idx], { axis: 0 }), DType.float32); // [B,S,H]
-        return g.op('Mul', [rows, g.op('Gather', [jobs[j]!.initScales, idx], { axis: 0 })]); // scales [B,S,1]
-      }),
-      H,
-    );
+    const job = { kind: 'int8rows', source: src, initQ: `${src}_I8`, initScales: `${src}_row_scale`, V, H } as const;
+    weights.push(job);
+    const rows = cast(g.op('Gather', [job.initQ, inputIds], { axis: 0 }), DType.float32); // [B,S,H]
+    h = toRows(g.op('Mul', [rows, g.op('Gather', [job.initScales, inputIds], { axis: 0 })]), H); // scales [B,S,1]
   } else {
-    const tables = embedShards.map((sh, j) => (embedShards.length > 1 ? floatWeight(qwen2Names.embed, [V, H], { ...sh, index: j }) : floatWeight(qwen2Names.embed, [V, H])));
-    h = toRows(shardedLookup((j, idx) => g.op('Gather', [tables[j]!, idx], { axis: 0 })), H);
+    h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H);
   }
   for (let i = 0; i < c.numLayers; i++) {
     const n = qwen2Names.layer(i);
@@ -462,13 +390,9 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   const start = g.op('Neg', [g.op('Unsqueeze', [keep, g.i64(0)])]);
   const kept = g.op('Slice', [hn, start, g.i64(2 ** 62), g.i64(1)]);
   const headSource = c.tieWordEmbeddings ? qwen2Names.embed : qwen2Names.lmHead;
-  const headShards = rowShards(V, dtype === 'q8' ? H : kBlocks(H) * (Q4_BLOCK / 2), maxTensorBytes);
-  /** y = x lm_headᵀ, one MatMul per shard of its rows (output channels), concatenated. */
-  const head = (x: string): string =>
-    headShards.length === 1 ? linear(x, headSource, V, H) : g.op('Concat', headShards.map((sh, j) => linear(x, headSource, sh.count, H, undefined, { ...sh, index: j })), { axis: -1 });
   let logits: string;
-  if (dtype === 'q4' || dtype === 'q4f16') logits = head(kept);
-  else logits = g.op('Reshape', [head(toRows(kept, H)), shape(batch, [-1, V])]);
+  if (dtype === 'q4' || dtype === 'q4f16') logits = linear(kept, headSource, V, H);
+  else logits = g.op('Reshape', [linear(toRows(kept, H), headSource, V, H), shape(batch, [-1, V])]);
   g.nodeWithOutputs('Identity', [logits], ['logits']);
   g.output('logits', ACT, ['batch_size', 'sequence_length', V]);
   return { graph: g, weights, dtype };
