@@ -3,15 +3,21 @@
 // reload), and after each load reads, side by side: the RSS of each Chromium process, the model
 // worker's JS heap (CDP Runtime.getHeapUsage on the worker's target) and the same again after a
 // forced full GC (HeapProfiler.collectGarbage): what a GC frees is garbage the load left behind;
-// what stays in the renderer beyond the WASM heap is held by a reference.
+// what stays in the renderer beyond the WASM heap is held by a reference. Also the worker's
+// WebAssembly memories (ORT's heap: linear memory never shrinks), each kind's PSS beside its RSS
+// (/proc/<pid>/smaps_rollup: shared pages counted once), and the growth over the idle browser of
+// the "CPU side" (every process but the gpu-process, which holds SwiftShader's "GPU" memory).
 //
 //   NODE_OPTIONS=--experimental-websocket npx tsx tools/bench/worker-memory.ts <converted folder> <wasm|webgpu> <q4|q8> [port] [built app folder]
-// (Node 20 has WebSocket, for the raw CDP connection, only behind that flag.)
+// (Node 20 has WebSocket, for the raw CDP connection, only behind that flag.) The profile is fresh
+// each run (the first load is a download, the second from Cache Storage).
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../standin/standin.ts';
 import { modelFilesBytes, sampler, serve, treeRss } from './memory.ts';
+import { listProcesses, treeOf } from './procs.ts';
 
 const MB = (b: number) => Math.round(b / 2 ** 20);
 const [dir, device, dtype, portArg, distArg] = process.argv.slice(2) as [string, string, string, string?, string?];
@@ -45,8 +51,22 @@ async function cdp(url: string) {
   };
 }
 
+/** PSS of `root` and its descendants by process kind (smaps_rollup; 0 for a process that ended). */
+async function treePss(root: number): Promise<Record<string, number>> {
+  const byKind: Record<string, number> = {};
+  for (const p of treeOf(root, await listProcesses())) {
+    const roll = await readFile(`/proc/${p.pid}/smaps_rollup`, 'utf8').catch(() => '');
+    const kb = Number(/^Pss:\s+(\d+) kB/m.exec(roll)?.[1] ?? 0);
+    const k = p.kind || p.name;
+    byKind[k] = (byKind[k] ?? 0) + kb * 1024;
+  }
+  return byKind;
+}
+
+const profile = join(ROOT, '.cache', 'worker-memory-profile');
+await rm(profile, { recursive: true, force: true });
 const proc = (await import('node:child_process')).spawn('/usr/bin/chromium', [
-  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', `--remote-debugging-port=${cdpPort}`, '--user-data-dir=' + join(ROOT, '.cache', 'worker-memory-profile'), 'about:blank',
+  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', `--remote-debugging-port=${cdpPort}`, `--user-data-dir=${profile}`, 'about:blank',
 ], { stdio: 'ignore' });
 const root = proc.pid!;
 try {
@@ -63,7 +83,9 @@ try {
   for (const from of ['network', 'cache']) {
     await page.goto(`http://localhost:${port}/?model=/models/standin&device=${device}&dtype=${dtype}`);
     await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(1000);
     const idle = await treeRss(root);
+    const idlePss = await treePss(root);
     const s = sampler(root, () => {});
     await page.getByRole('button', { name: 'Load model' }).click();
     await page.getByText(/^Ready:/).waitFor({ timeout: 30 * 60_000 });
@@ -75,15 +97,23 @@ try {
     const { sessionId } = await c.send<{ sessionId: string }>('Target.attachToTarget', { targetId: worker.targetId, flatten: true });
     const heap = async () => c.send<{ usedSize: number; totalSize: number; embedderHeapUsedSize?: number; backingStorageSize?: number }>('Runtime.getHeapUsage', {}, sessionId);
     const afterLoad = await treeRss(root);
+    const afterLoadPss = await treePss(root);
     const heapBefore = await heap();
+    // Every WebAssembly.Memory alive in the worker (ORT's heap), by CDP queryObjects on its prototype.
+    const { result: proto } = await c.send<{ result: { objectId: string } }>('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' }, sessionId);
+    const { objects } = await c.send<{ objects: { objectId: string } }>('Runtime.queryObjects', { prototypeObjectId: proto.objectId }, sessionId);
+    const { result: sizes } = await c.send<{ result: { value: number[] } }>('Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { return this.map((m) => m.buffer.byteLength); }', returnByValue: true }, sessionId);
     await c.send('HeapProfiler.enable', {}, sessionId);
     await c.send('HeapProfiler.collectGarbage', {}, sessionId);
     await page.waitForTimeout(3000);
     const afterGc = await treeRss(root);
+    const afterGcPss = await treePss(root);
     const heapAfter = await heap();
     await c.send('Target.detachFromTarget', { sessionId });
     const by = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, MB(v)]));
     const tot = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    const cpu = (r: Record<string, number>) => tot(r) - (r['gpu-process'] ?? 0);
+    const grown = (r: Record<string, number>, base: Record<string, number>) => ({ MB: MB(cpu(r) - cpu(base)), overFiles: Number(((cpu(r) - cpu(base)) / files).toFixed(2)) });
     const row = {
       from,
       filesMB: MB(files),
@@ -94,6 +124,11 @@ try {
       afterGcMB: by(afterGc),
       afterLoadOverFiles: Number((tot(afterLoad) / files).toFixed(2)),
       afterGcOverFiles: Number((tot(afterGc) / files).toFixed(2)),
+      cpuSideGrowth: { rssAfterLoad: grown(afterLoad, idle), rssAfterGc: grown(afterGc, idle), pssAfterLoad: grown(afterLoadPss, idlePss), pssAfterGc: grown(afterGcPss, idlePss) },
+      idlePssMB: by(idlePss),
+      afterLoadPssMB: by(afterLoadPss),
+      afterGcPssMB: by(afterGcPss),
+      workerWasmMemoriesMB: sizes.value.map(MB),
       rendererFreedByGcOverFiles: Number((((afterLoad.renderer ?? 0) - (afterGc.renderer ?? 0)) / files).toFixed(2)),
       workerHeap: { beforeGc: Object.fromEntries(Object.entries(heapBefore).map(([k, v]) => [k, MB(v as number)])), afterGc: Object.fromEntries(Object.entries(heapAfter).map(([k, v]) => [k, MB(v as number)])) },
     };
