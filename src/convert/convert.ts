@@ -25,7 +25,7 @@ import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter 
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
 import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
-import { kBlocks, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
+import { kBlocks, packedRowBytes, packInt8Rows, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
 export const CONVERTER_VERSION = 1;
@@ -245,7 +245,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           continue; // written whole after the pass (its [K, N] layout is a transpose of the rows read)
         }
         const length =
-          job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.kind === 'int8rows' ? job.V * job.H : job.N * kBlocks(job.K) * 16;
+          job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.kind === 'int8rows' ? job.V * packedRowBytes(job.H) : job.N * kBlocks(job.K) * 16;
         if (job.kind === 'q4') scaleBufs.set(job, new Float32Array(job.N * kBlocks(job.K)));
         if (job.kind === 'int8rows') scaleBufs.set(job, new Float32Array(job.V));
         starts.set(job, { ...(await target.data.begin(length)), length });
@@ -262,7 +262,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           } else if (job.kind === 'int8rows') {
             const e = quantizeInt8Rows(block, n, job.H);
             scaleBufs.get(job)!.set(e.scales, r0);
-            await target.data.write(bytesOf(e.q));
+            await target.data.write(packInt8Rows(e.q, n, job.H));
           } else {
             const q = quantizeQ4Rows(block, n, job.K, job.scaleDtype === 'f16');
             scaleBufs.get(job)!.set(q.scales, r0 * kBlocks(job.K));
@@ -288,7 +288,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         }
         const s = starts.get(job)!;
         if (job.kind === 'int8rows') {
-          g.externalInitializer(job.initQ, DType.int8, [job.V, job.H], s.location, s.offset, s.length);
+          g.externalInitializer(job.initQ, DType.uint32, [job.V, packedRowBytes(job.H) / 4], s.location, s.offset, s.length);
           const bytes = bytesOf(scaleBufs.get(job)!);
           const at = await target.data.begin(bytes.byteLength);
           await target.data.write(bytes);

@@ -28,9 +28,12 @@
 //          (config.json says so: Q8_ROWS_KEY). Embedding table int8 per row.
 //
 // The embedding table (vocab x hidden: 151936 x 1536 = 933 MB in float32, about half of the q4
-// files) is int8 with one float32 scale per token row in q4 and q8: Gather on the int8 rows and
-// on the scales, Cast, Mul (standard ops, so every EP runs it: tools/embed-probe.ts), 4x smaller.
-// `embedding: 'float'` keeps the float table.
+// files) is int8 with one float32 scale per token row in q4 and q8, 4x smaller. Its bytes are
+// stored four to a uint32 word (packInt8Rows): Gather on the words and on the scales, then the
+// bytes unpacked with uint32 Div/Mul/Sub, Cast, Sub 128, Mul — standard ops that every EP runs,
+// and that a WebGPU session keeps on the GPU (its Gather has no int8: an int8 table would run on
+// ORT's CPU EP and sit in the page's WASM heap; tools/embed-probe.ts). `embedding: 'float'`
+// keeps the float table.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -42,7 +45,7 @@
 // converter must stream in (WeightJob), which it declares as external data once written.
 import { DType, GraphBuilder, tensor, type Dim } from './onnx-builder.ts';
 import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
-import { Q4_BLOCK, kBlocks } from './quantize.ts';
+import { Q4_BLOCK, kBlocks, packedRowBytes } from './quantize.ts';
 
 export type GraphDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
 
@@ -84,7 +87,7 @@ export type WeightJob =
   | {
       readonly kind: 'int8rows';
       readonly source: string;
-      /** int8 [V, H], the table's rows in order */
+      /** uint32 [V, packedRowBytes(H) / 4]: the table's int8 rows in order, packed (packInt8Rows) */
       readonly initQ: string;
       /** float32 [V, 1], one scale per row */
       readonly initScales: string;
@@ -362,10 +365,16 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   let h: string; // [B*S, H]
   if (int8Embedding(dtype, options.embedding)) {
     const src = qwen2Names.embed;
-    const job = { kind: 'int8rows', source: src, initQ: `${src}_I8`, initScales: `${src}_row_scale`, V, H } as const;
+    const job = { kind: 'int8rows', source: src, initQ: `${src}_U8x4`, initScales: `${src}_row_scale`, V, H } as const;
     weights.push(job);
-    const rows = cast(g.op('Gather', [job.initQ, inputIds], { axis: 0 }), DType.float32); // [B,S,H]
-    h = toRows(g.op('Mul', [rows, g.op('Gather', [job.initScales, inputIds], { axis: 0 })]), H); // scales [B,S,1]
+    const W = packedRowBytes(H);
+    const u32 = (...v: number[]) => g.constant({ dtype: DType.uint32, dims: [v.length], raw: new Uint8Array(Uint32Array.from(v).buffer) });
+    const words = g.op('Unsqueeze', [g.op('Gather', [job.initQ, inputIds], { axis: 0 }), g.i64(-1)]); // [B,S,W/4,1]
+    const high = g.op('Div', [words, u32(1, 256, 65536, 16777216)]); // [B,S,W/4,4]: each word from byte j up
+    const bytes = g.op('Sub', [high, g.op('Mul', [g.op('Div', [high, u32(256)]), u32(256)])]); // byte j of each word
+    let rows = toRows(cast(bytes, DType.float32), W); // [B*S, W], values + 128
+    if (W !== H) rows = g.op('Slice', [rows, g.i64(0), g.i64(H), g.i64(1)]); // the row's padding off
+    h = g.op('Mul', [g.op('Sub', [rows, g.scalarF32(128)]), toRows(g.op('Gather', [job.initScales, inputIds], { axis: 0 }), 1)]);
   } else {
     h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H);
   }

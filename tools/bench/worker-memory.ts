@@ -63,6 +63,41 @@ async function treePss(root: number): Promise<Record<string, number>> {
   return byKind;
 }
 
+/**
+ * Where a process's resident memory is, from /proc/<pid>/smaps: RSS and PSS (MB) summed by mapping
+ * name ("[anon]" for anonymous memory, "/memfd:…" and "/dev/shm/…" for memory shared with another
+ * process, e.g. the GPU process's transfer buffers), the largest names first.
+ */
+async function mappings(pid: number, top = 6): Promise<Record<string, [number, number]>> {
+  const text = await readFile(`/proc/${pid}/smaps`, 'utf8').catch(() => '');
+  const by = new Map<string, [number, number]>();
+  let name = '';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      name = (head[1] || '[anon]').replace(/ \(deleted\)$/, '');
+      continue;
+    }
+    const m = /^(Rss|Pss):\s+(\d+) kB/.exec(line);
+    if (!m) continue;
+    const e = by.get(name) ?? [0, 0];
+    e[m[1] === 'Rss' ? 0 : 1] += Number(m[2]) * 1024;
+    by.set(name, e);
+  }
+  return Object.fromEntries([...by].sort((a, b) => b[1][0] - a[1][0]).slice(0, top).map(([k, [r, p]]) => [k, [MB(r), MB(p)]]));
+}
+
+/** The mappings of the largest process of each of the kinds that hold the model. */
+async function whereHeld(root: number) {
+  const procs = treeOf(root, await listProcesses());
+  const out: Record<string, unknown> = {};
+  for (const kind of ['renderer', 'gpu-process']) {
+    const p = procs.filter((q) => q.kind === kind).sort((a, b) => b.rss - a.rss)[0];
+    if (p) out[kind] = await mappings(p.pid);
+  }
+  return out;
+}
+
 const profile = join(ROOT, '.cache', 'worker-memory-profile');
 await rm(profile, { recursive: true, force: true });
 const proc = (await import('node:child_process')).spawn('/usr/bin/chromium', [
@@ -108,6 +143,7 @@ try {
     await page.waitForTimeout(3000);
     const afterGc = await treeRss(root);
     const afterGcPss = await treePss(root);
+    const afterGcMappings = await whereHeld(root);
     const heapAfter = await heap();
     await c.send('Target.detachFromTarget', { sessionId });
     const by = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, MB(v)]));
@@ -129,6 +165,7 @@ try {
       afterLoadPssMB: by(afterLoadPss),
       afterGcPssMB: by(afterGcPss),
       workerWasmMemoriesMB: sizes.value.map(MB),
+      afterGcMappingsRssPssMB: afterGcMappings,
       rendererFreedByGcOverFiles: Number((((afterLoad.renderer ?? 0) - (afterGc.renderer ?? 0)) / files).toFixed(2)),
       workerHeap: { beforeGc: Object.fromEntries(Object.entries(heapBefore).map(([k, v]) => [k, MB(v as number)])), afterGc: Object.fromEntries(Object.entries(heapAfter).map(([k, v]) => [k, MB(v as number)])) },
     };
