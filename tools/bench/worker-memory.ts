@@ -23,10 +23,18 @@ const MB = (b: number) => Math.round(b / 2 ** 20);
 const [dir, device, dtype, portArg, distArg] = process.argv.slice(2) as [string, string, string, string?, string?];
 const port = Number(portArg ?? 4293);
 const cdpPort = port + 1000;
+// Seconds to wait after the first after-load reading for a second one, before the forced GC: does
+// V8 free the load's garbage by itself once the worker is idle (its memory reducer)?
+const settleS = Number(process.env.WM_SETTLE_S ?? 0);
 const dist = distArg ?? join(ROOT, '.cache', 'bench', 'worker-memory-dist');
 if (!distArg) await build({ root: ROOT, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
 const files = await modelFilesBytes(dir, dtype);
 const server = await serve(dist, { standin: dir }, port);
+
+const tot = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+/** Every process but the gpu-process (SwiftShader's "GPU" memory). */
+const cpu = (r: Record<string, number>) => tot(r) - (r['gpu-process'] ?? 0);
+const grown = (r: Record<string, number>, base: Record<string, number>) => ({ MB: MB(cpu(r) - cpu(base)), overFiles: Number(((cpu(r) - cpu(base)) / files).toFixed(2)) });
 
 /** A raw CDP connection to the browser, with flat sessions for the worker targets. */
 async function cdp(url: string) {
@@ -138,6 +146,13 @@ try {
     const { result: proto } = await c.send<{ result: { objectId: string } }>('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' }, sessionId);
     const { objects } = await c.send<{ objects: { objectId: string } }>('Runtime.queryObjects', { prototypeObjectId: proto.objectId }, sessionId);
     const { result: sizes } = await c.send<{ result: { value: number[] } }>('Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { return this.map((m) => m.buffer.byteLength); }', returnByValue: true }, sessionId);
+    const by = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, MB(v)]));
+    let settled: Record<string, unknown> | undefined;
+    if (settleS > 0) {
+      await page.waitForTimeout(settleS * 1000);
+      const [rss, pss, h] = [await treeRss(root), await treePss(root), await heap()];
+      settled = { afterS: settleS, rssGrowth: grown(rss, idle), pssGrowth: grown(pss, idlePss), workerBackingStorageMB: MB(h.backingStorageSize ?? 0), rssMB: by(rss) };
+    }
     await c.send('HeapProfiler.enable', {}, sessionId);
     await c.send('HeapProfiler.collectGarbage', {}, sessionId);
     await page.waitForTimeout(3000);
@@ -146,10 +161,6 @@ try {
     const afterGcMappings = await whereHeld(root);
     const heapAfter = await heap();
     await c.send('Target.detachFromTarget', { sessionId });
-    const by = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, MB(v)]));
-    const tot = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-    const cpu = (r: Record<string, number>) => tot(r) - (r['gpu-process'] ?? 0);
-    const grown = (r: Record<string, number>, base: Record<string, number>) => ({ MB: MB(cpu(r) - cpu(base)), overFiles: Number(((cpu(r) - cpu(base)) / files).toFixed(2)) });
     const row = {
       from,
       filesMB: MB(files),
@@ -160,6 +171,7 @@ try {
       afterGcMB: by(afterGc),
       afterLoadOverFiles: Number((tot(afterLoad) / files).toFixed(2)),
       afterGcOverFiles: Number((tot(afterGc) / files).toFixed(2)),
+      ...(settled ? { settled } : {}),
       cpuSideGrowth: { rssAfterLoad: grown(afterLoad, idle), rssAfterGc: grown(afterGc, idle), pssAfterLoad: grown(afterLoadPss, idlePss), pssAfterGc: grown(afterGcPss, idlePss) },
       idlePssMB: by(idlePss),
       afterLoadPssMB: by(afterLoadPss),
