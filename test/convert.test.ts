@@ -11,10 +11,11 @@ import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.t
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
 import { ATTENTION_KINDS, Q8_ROWS_KEY, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
-import { dequantizeInt8Rows, dequantizeQ4Rows, dequantizeQ8, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
+import { dequantizeInt8Rows, dequantizeQ4Rows, dequantizeQ8, packedRowBytes, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
 import { makeTinyQwen2, type TinyCheckpoint, type TinyQwen2Spec } from '../src/convert/tiny-checkpoint.ts';
 import { nodeSource, nodeWriter } from '../tools/convert.ts';
+import onnxProto from 'onnx-proto';
 
 let root: string;
 beforeAll(async () => {
@@ -41,6 +42,20 @@ async function convertToFolder(name: string, ck: TinyCheckpoint, options: Conver
   const dir = join(root, name);
   await writeFolder(dir, w.files);
   return { dir, result, files: w.files };
+}
+
+/** The element types of the initializers that a graph's Gather nodes read as their data input, sorted. */
+function gatherTableTypes(graphBytes: Uint8Array): string[] {
+  const { onnx } = onnxProto;
+  const g = onnx.ModelProto.decode(graphBytes).graph!;
+  const types = new Map(g.initializer!.map((t) => [t.name!, onnx.TensorProto.DataType[t.dataType!]!.toLowerCase()]));
+  return g.node!.filter((n) => n.opType === 'Gather' && types.has(n.input![0]!)).map((n) => types.get(n.input![0]!)!).sort();
+}
+
+/** The byte size of each external initializer of a graph, by name. */
+function initializerBytes(graphBytes: Uint8Array): Map<string, number> {
+  const g = onnxProto.onnx.ModelProto.decode(graphBytes).graph!;
+  return new Map(g.initializer!.map((t) => [t.name!, Number(t.externalData!.find((e) => e.key === 'length')?.value ?? 0)]));
 }
 
 const i64 = (v: readonly number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), dims);
@@ -402,7 +417,8 @@ describe('convert + onnxruntime-node vs reference', () => {
     // The q4 comparison on the same dequantized weights is float32 throughout, so a lookup that
     // dequantizes the int8 rows wrongly (scale of another row, no scale, bytes read as uint8)
     // moves the logits by far more than 1e-4; the float-embedding conversion must still match the
-    // reference with the float table. Sizes: V·H·4 float32 bytes become V·H int8 + V·4 scale bytes.
+    // reference with the float table. Sizes: V·H·4 float32 bytes become V·H int8 (rows padded to
+    // whole 32-bit words: packedRowBytes) + V·4 scale bytes.
     const results: string[] = [];
     for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
       const ck = makeTinyQwen2(SHAPES[name]!);
@@ -412,7 +428,11 @@ describe('convert + onnxruntime-node vs reference', () => {
       for (const d of ['q4', 'q8'] as const) {
         const data = `onnx/${onnxFileName(d)}_data`;
         const saved = float.result.files[data]! - int8.result.files[data]!;
-        expect(Math.abs(saved - (V * H * 4 - V * H - V * 4))).toBeLessThanOrEqual(2 * 64); // up to two alignment pads
+        expect(Math.abs(saved - (V * H * 4 - V * packedRowBytes(H) - V * 4))).toBeLessThanOrEqual(2 * 64); // up to two alignment pads
+        // ORT's WebGPU EP gathers 32-bit types only: a table of another type would run on its CPU
+        // EP in a WebGPU session and sit in the page's memory (issue 14). The tables the graph
+        // gathers from: the packed rows as int32, their scales as float (32-bit).
+        expect(gatherTableTypes(int8.files.get(`onnx/${onnxFileName(d)}`)!)).toEqual(['float', 'int32']);
       }
       const q4 = await compareWithReference(int8.dir, ck, 'q4');
       const q4Float = await compareWithReference(float.dir, ck, 'q4', 'q4', false, true);
@@ -425,6 +445,39 @@ describe('convert + onnxruntime-node vs reference', () => {
       expect(q4VsOriginal).toBeLessThan(q4FloatVsOriginal * 1.25);
     }
     console.log(results.join('\n'));
+  });
+
+  it('the embedding table and the q4 LM head split into parts below maxInitializerBytes give the same logits', async () => {
+    // 1000 bytes: the 300/301-row tables split into 15/16 parts (embedding rows of 48 bytes: 20 a
+    // part) and 10 (q4 head rows of 2 blocks of 16 bytes: 31 a part; the last part shorter, the
+    // ids of other parts clamped into it).
+    for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
+      const ck = makeTinyQwen2(SHAPES[name]!);
+      const whole = await convertToFolder(`parts-whole-${name}`, ck, { dtypes: ['q4', 'q8'] });
+      const split = await convertToFolder(`parts-split-${name}`, ck, { dtypes: ['q4', 'q8'], maxInitializerBytes: 1000 });
+      for (const d of ['q4', 'q8'] as const) {
+        // The embedding's parts; in q4 also the head's and their scales' (and those of every other
+        // 4-bit Linear over 1000 bytes: the limit applies to all).
+        const sizes = initializerBytes(split.files.get(`onnx/${onnxFileName(d)}`)!);
+        const parts = [...sizes].filter(([k]) => k.includes('_part'));
+        expect(parts.filter(([k]) => k.startsWith(`${qwen2Names.embed}_I8x4_part`))).toHaveLength(Math.ceil(ck.config.vocabSize / 20));
+        if (d === 'q4') expect(parts.filter(([k]) => k.startsWith(`${name === 'tiedOddBf16' ? qwen2Names.embed : qwen2Names.lmHead}_Q4_part`))).toHaveLength(10);
+        for (const [, bytes] of parts) expect(bytes).toBeLessThanOrEqual(1000);
+        const a = await ort.InferenceSession.create(join(whole.dir, 'onnx', onnxFileName(d)));
+        const b = await ort.InferenceSession.create(join(split.dir, 'onnx', onnxFileName(d)));
+        const ra = new OrtRunner(a, ck.config, false, false);
+        const rb = new OrtRunner(b, ck.config, false, false);
+        // Every id of the vocabulary once (each part, the last rows included), then decode steps.
+        const ids = Array.from({ length: ck.config.vocabSize }, (_, i) => (i * 7) % ck.config.vocabSize);
+        let err = maxAbsDiff(await rb.step(ids), await ra.step(ids));
+        for (const t of [ck.config.vocabSize - 1, 0, 150]) err = Math.max(err, maxAbsDiff(await rb.step([t]), await ra.step([t])));
+        // Not bit-equal: MatMulNBits sums a part's rows in another order than the whole's (~1e-6);
+        // a row of the wrong part, or a clamped id, moves the logits by far more.
+        expect(err).toBeLessThan(1e-5);
+        await a.release();
+        await b.release();
+      }
+    }
   });
 
   it('int8 embedding rows: each value within half a step of its row scale, zero rows stay zero', () => {

@@ -7,7 +7,7 @@ import { readJson, type FileSource } from './io.ts';
 import { TOKENIZER_FILES, checkTensorShapes, parseDtypes } from './convert.ts';
 import { parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
 import { buildQwen2Graph, type GraphDtype } from './qwen2-onnx.ts';
-import { kBlocks } from './quantize.ts';
+import { kBlocks, packedRowBytes } from './quantize.ts';
 import { Checkpoint, INDEX_FILE } from './safetensors.ts';
 
 /** Files transformers.js must find next to the weights; the converter copies them. */
@@ -55,7 +55,7 @@ export function estimateWeights(config: Qwen2Config, dtype: GraphDtype, maxDataF
       add(job.N * job.K);
       add(job.N * 4);
     } else if (job.kind === 'int8rows') {
-      add(job.V * job.H);
+      add(job.V * packedRowBytes(job.H));
       add(job.V * 4);
     } else {
       const blocks = job.N * kBlocks(job.K);

@@ -25,7 +25,7 @@ import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter 
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
 import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
-import { kBlocks, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
+import { kBlocks, packedRowBytes, packInt8Rows, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
 export const CONVERTER_VERSION = 1;
@@ -64,6 +64,8 @@ export interface ConvertOptions {
   readonly q4Accuracy?: number;
   /** Embedding table of q4/q8: 'int8' (default, per-row int8) or 'float' (float32 as before). */
   readonly embedding?: string;
+  /** The largest part of the embedding table and of a q4 LM head, in bytes (default MAX_INITIALIZER_BYTES; GraphOptions). */
+  readonly maxInitializerBytes?: number;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -203,7 +205,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding }),
+      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding, maxInitializerBytes: options.maxInitializerBytes }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -245,7 +247,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           continue; // written whole after the pass (its [K, N] layout is a transpose of the rows read)
         }
         const length =
-          job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.kind === 'int8rows' ? job.V * job.H : job.N * kBlocks(job.K) * 16;
+          job.kind === 'float' ? rows * width * (job.dtype === 'f16' ? 2 : 4) : job.kind === 'int8rows' ? job.V * packedRowBytes(job.H) : job.N * kBlocks(job.K) * 16;
         if (job.kind === 'q4') scaleBufs.set(job, new Float32Array(job.N * kBlocks(job.K)));
         if (job.kind === 'int8rows') scaleBufs.set(job, new Float32Array(job.V));
         starts.set(job, { ...(await target.data.begin(length)), length });
@@ -262,7 +264,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           } else if (job.kind === 'int8rows') {
             const e = quantizeInt8Rows(block, n, job.H);
             scaleBufs.get(job)!.set(e.scales, r0);
-            await target.data.write(bytesOf(e.q));
+            await target.data.write(packInt8Rows(e.q, n, job.H));
           } else {
             const q = quantizeQ4Rows(block, n, job.K, job.scaleDtype === 'f16');
             scaleBufs.get(job)!.set(q.scales, r0 * kBlocks(job.K));
@@ -288,7 +290,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         }
         const s = starts.get(job)!;
         if (job.kind === 'int8rows') {
-          g.externalInitializer(job.initQ, DType.int8, [job.V, job.H], s.location, s.offset, s.length);
+          const W = packedRowBytes(job.H);
+          for (const p of job.parts) g.externalInitializer(p.init, DType.int32, [p.count, W / 4], s.location, s.offset + p.start * W, p.count * W);
           const bytes = bytesOf(scaleBufs.get(job)!);
           const at = await target.data.begin(bytes.byteLength);
           await target.data.write(bytes);
@@ -297,19 +300,16 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           g.externalInitializer(job.init, job.dtype === 'f16' ? DType.float16 : DType.float32, job.dims, s.location, s.offset, s.length);
         } else {
           const nb = kBlocks(job.K);
-          g.externalInitializer(job.initB, DType.uint8, [job.N, nb, 16], s.location, s.offset, s.length);
           const scales = scaleBufs.get(job)!;
           const bytes = job.scaleDtype === 'f16' ? toF16Bytes(scales) : bytesOf(scales);
           const at = await target.data.begin(bytes.byteLength);
           await target.data.write(bytes);
-          g.externalInitializer(
-            job.initScales,
-            job.scaleDtype === 'f16' ? DType.float16 : DType.float32,
-            [job.N, nb],
-            at.location,
-            at.offset,
-            bytes.byteLength,
-          );
+          const scaleRow = bytes.byteLength / job.N;
+          job.parts.forEach((p, i) => {
+            g.externalInitializer(p.init, DType.uint8, [p.count, nb, 16], s.location, s.offset + p.start * nb * 16, p.count * nb * 16);
+            const name = job.parts.length === 1 ? job.initScales : `${job.initScales}_part${i}`;
+            g.externalInitializer(name, job.scaleDtype === 'f16' ? DType.float16 : DType.float32, [p.count, nb], at.location, at.offset + p.start * scaleRow, p.count * scaleRow);
+          });
         }
       }
     }

@@ -11,6 +11,7 @@ export const DType = {
   int8: 3,
   int32: 6,
   int64: 7,
+  uint32: 12,
   bool: 9,
   float16: 10,
 } as const;

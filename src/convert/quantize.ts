@@ -144,10 +144,10 @@ export interface Int8Rows {
 
 /**
  * The embedding table of the q4/q8 graphs: per-row symmetric int8 (the q8 scheme, one scale per
- * token row), kept in row order so the converter streams it like the float table and the graph
- * runs it as Gather(int8 rows) · Gather(scales) with standard ops. (com.microsoft
- * GatherBlockQuantized would allow 4 bits, but onnxruntime-web's asyncify build, the app's, has it
- * only in the WebGPU EP, not on WASM: tools/embed-probe.ts.)
+ * token row), kept in row order so the converter streams it like the float table. The graph stores
+ * the rows packed (packInt8Rows) and looks them up with standard ops. (com.microsoft
+ * GatherBlockQuantized would allow 4 bits, but onnxruntime-web has it only in the WebGPU EP, not
+ * on WASM: tools/embed-probe.ts.)
  */
 export function quantizeInt8Rows(w: Float32Array, rows: number, K: number): Int8Rows {
   if (w.length !== rows * K) throw new Error(`quantizeInt8Rows: ${w.length} values, expected ${rows}x${K}`);
@@ -158,6 +158,24 @@ export function quantizeInt8Rows(w: Float32Array, rows: number, K: number): Int8
     for (let k = 0; k < K; k++) q[r * K + k] = Math.round(w[r * K + k]! * inv);
   }
   return { q, scales };
+}
+
+/** Bytes of one packed embedding row: its values padded to whole 32-bit words. */
+export const packedRowBytes = (K: number) => Math.ceil(K / 4) * 4;
+
+/**
+ * The int8 rows as the graph stores them: each value + 128 as an unsigned byte (the sign bit
+ * flipped), every row padded with zeros (128) to packedRowBytes(K), read by the graph as uint32
+ * words [rows, packedRowBytes(K) / 4] (little-endian: byte j of a word is value 4w + j). A WebGPU
+ * session has Gather only for 32-bit types: an int8 table, and the Gather and Cast on it, stay on
+ * ORT's CPU EP, the whole table in the page's WASM heap (issue 14: 0.53x of the mid-size model's
+ * q4 files). The uint32 words stay on the GPU and are unpacked there after the Gather.
+ */
+export function packInt8Rows(q: Int8Array, rows: number, K: number): Uint8Array {
+  const W = packedRowBytes(K);
+  const out = new Uint8Array(rows * W).fill(128);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < K; k++) out[r * W + k] = (q[r * K + k]! + 128) & 255;
+  return out;
 }
 
 /** The float32 rows the int8 embedding lookup yields (for reference runs in tests). */

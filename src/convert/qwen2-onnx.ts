@@ -28,9 +28,12 @@
 //          (config.json says so: Q8_ROWS_KEY). Embedding table int8 per row.
 //
 // The embedding table (vocab x hidden: 151936 x 1536 = 933 MB in float32, about half of the q4
-// files) is int8 with one float32 scale per token row in q4 and q8: Gather on the int8 rows and
-// on the scales, Cast, Mul (standard ops, so every EP runs it: tools/embed-probe.ts), 4x smaller.
-// `embedding: 'float'` keeps the float table.
+// files) is int8 with one float32 scale per token row in q4 and q8, 4x smaller. Its bytes are
+// stored four to a uint32 word (packInt8Rows): Gather on the words and on the scales, then the
+// bytes unpacked with uint32 Div/Mul/Sub, Cast, Sub 128, Mul — standard ops that every EP runs,
+// and that a WebGPU session keeps on the GPU (its Gather has no int8: an int8 table would run on
+// ORT's CPU EP and sit in the page's WASM heap; tools/embed-probe.ts). `embedding: 'float'`
+// keeps the float table.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -42,7 +45,7 @@
 // converter must stream in (WeightJob), which it declares as external data once written.
 import { DType, GraphBuilder, tensor, type Dim } from './onnx-builder.ts';
 import { qwen2Names, type Qwen2Config } from './qwen2-config.ts';
-import { Q4_BLOCK, kBlocks } from './quantize.ts';
+import { Q4_BLOCK, kBlocks, packedRowBytes } from './quantize.ts';
 
 export type GraphDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
 
@@ -65,6 +68,8 @@ export type WeightJob =
       readonly source: string;
       /** uint8 [N, k_blocks, 16] */
       readonly initB: string;
+      /** initB and initScales as parts of whole rows (rowParts; one part keeps the names) */
+      readonly parts: readonly RowPart[];
       /** [N, k_blocks] (the shape docs/ContribOperators.md gives; the bytes equal the older [N * k_blocks]) */
       readonly initScales: string;
       readonly scaleDtype: 'f32' | 'f16';
@@ -84,8 +89,13 @@ export type WeightJob =
   | {
       readonly kind: 'int8rows';
       readonly source: string;
-      /** int8 [V, H], the table's rows in order */
+      /**
+       * int32 [V, packedRowBytes(H) / 4]: the table's int8 rows in order, packed (packInt8Rows;
+       * int32 rather than uint32 for Where, which ORT's CPU EP lacks for uint32), in parts of
+       * whole rows (rowParts; one part keeps the name)
+       */
       readonly initQ: string;
+      readonly parts: readonly RowPart[];
       /** float32 [V, 1], one scale per row */
       readonly initScales: string;
       readonly V: number;
@@ -150,6 +160,32 @@ export interface GraphOptions {
    */
   readonly q4Accuracy?: 0 | 4;
   readonly embedding?: EmbeddingKind;
+  /** The largest part of the embedding table and of a q4 LM head (default MAX_INITIALIZER_BYTES). */
+  readonly maxInitializerBytes?: number;
+}
+
+/**
+ * The largest part the q4/q8 embedding table and the q4/q4f16 LM head are stored in (issue 14):
+ * bigger ones are split into initializers of whole rows. Each initializer passes whole through
+ * two buffers on its way to the GPU, and both outlive the load: onnxruntime-web's JSPI build reads
+ * it into one JS buffer sized to the largest (garbage once the session exists, until V8 collects
+ * it, seconds later), and Chromium copies it into a shared-memory staging chunk of its size, which
+ * it keeps mapped in the page and in the GPU process. Full-size stand-in, q4: 223 MB of chunks
+ * kept after the load for the 233 MB embedding table (bench/README.md, item memory).
+ */
+export const MAX_INITIALIZER_BYTES = 64 * 2 ** 20;
+
+export interface RowPart {
+  readonly init: string;
+  readonly start: number;
+  readonly count: number;
+}
+
+/** `init` of `rows` rows in parts of whole rows of at most `maxBytes`; a single part keeps the name. */
+export function rowParts(init: string, rows: number, rowBytes: number, maxBytes: number): RowPart[] {
+  const per = Math.max(1, Math.floor(maxBytes / rowBytes));
+  const n = Math.ceil(rows / per);
+  return Array.from({ length: n }, (_, i) => ({ init: n === 1 ? init : `${init}_part${i}`, start: i * per, count: Math.min(per, rows - i * per) }));
 }
 
 /** Whether a graph of this dtype stores its embedding table as int8 rows. */
@@ -199,6 +235,26 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   const shape = (...parts: (string | number[])[]) =>
     g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.i64(...p))), { axis: 0 });
   const toRows = (x: string, width: number) => g.op('Reshape', [x, g.i64(-1, width)]);
+  const maxPart = options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES;
+  /**
+   * Gather(table, ids) on a table stored in parts of rows: each part looked up at the ids' row
+   * within their part (clamped into the last, shorter part), then the row of the id's own part
+   * kept (Where on the part index). int32 index arithmetic, which a WebGPU session runs on the GPU.
+   */
+  const gatherRowParts = (parts: readonly RowPart[], ids: string): string => {
+    if (parts.length === 1) return g.op('Gather', [parts[0]!.init, ids], { axis: 0 });
+    const i32 = (v: number) => g.constant({ dtype: DType.int32, dims: [], raw: new Uint8Array(Int32Array.from([v]).buffer) });
+    const ids32 = cast(ids, DType.int32);
+    const per = parts[0]!.count;
+    const part = g.op('Div', [ids32, i32(per)]);
+    const local = g.op('Sub', [ids32, g.op('Mul', [part, i32(per)])]);
+    let out = '';
+    parts.forEach((p, i) => {
+      const rows = g.op('Gather', [p.init, p.count < per ? g.op('Min', [local, i32(p.count - 1)]) : local], { axis: 0 });
+      out = i === 0 ? rows : g.op('Where', [g.op('Unsqueeze', [g.op('Equal', [part, i32(i)]), g.i64(-1)]), rows, out]);
+    });
+    return out;
+  };
 
   // ---- Linear --------------------------------------------------------------------------------
   /** y = x W^T (+ b) with x [rows, K] (or [..., K] for q4), W [N, K] from the checkpoint. */
@@ -227,14 +283,18 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
       return g.op('Gemm', inputs, { transB: 1 });
     }
     const key = `q4|${source}`;
-    let initB = declared.get(key);
-    if (!initB) {
-      initB = `${source}_Q4`;
-      weights.push({ kind: 'q4', source, initB, initScales: `${source}_scales`, scaleDtype: wdt, N, K });
+    const initB = `${source}_Q4`;
+    const parts = rowParts(initB, N, kBlocks(K) * 16, maxPart);
+    if (!declared.has(key)) {
+      weights.push({ kind: 'q4', source, initB, initScales: `${source}_scales`, scaleDtype: wdt, N, K, parts });
       declared.set(key, initB);
     }
     const accuracy: Record<string, number> = options.q4Accuracy ? { accuracy_level: options.q4Accuracy } : {};
-    const y = g.op('MatMulNBits', [x, initB, `${source}_scales`], { K, N, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' });
+    // A head split into parts of rows (output channels): one MatMulNBits each, outputs side by side.
+    const outs = parts.map((p, i) =>
+      g.op('MatMulNBits', [x, p.init, parts.length === 1 ? `${source}_scales` : `${source}_scales_part${i}`], { K, N: p.count, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' }),
+    );
+    const y = outs.length === 1 ? outs[0]! : g.op('Concat', outs, { axis: -1 });
     return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
   };
   /**
@@ -362,10 +422,18 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   let h: string; // [B*S, H]
   if (int8Embedding(dtype, options.embedding)) {
     const src = qwen2Names.embed;
-    const job = { kind: 'int8rows', source: src, initQ: `${src}_I8`, initScales: `${src}_row_scale`, V, H } as const;
+    const W = packedRowBytes(H);
+    const initQ = `${src}_I8x4`;
+    const parts = rowParts(initQ, V, W, maxPart);
+    const job = { kind: 'int8rows', source: src, initQ, initScales: `${src}_row_scale`, V, H, parts } as const;
     weights.push(job);
-    const rows = cast(g.op('Gather', [job.initQ, inputIds], { axis: 0 }), DType.float32); // [B,S,H]
-    h = toRows(g.op('Mul', [rows, g.op('Gather', [job.initScales, inputIds], { axis: 0 })]), H); // scales [B,S,1]
+    const words = g.op('Cast', [gatherRowParts(parts, inputIds)], { to: DType.uint32 }); // [B,S,W/4], the same bits
+    const u32 = (...v: number[]) => g.constant({ dtype: DType.uint32, dims: [v.length], raw: new Uint8Array(Uint32Array.from(v).buffer) });
+    const high = g.op('Div', [g.op('Unsqueeze', [words, g.i64(-1)]), u32(1, 256, 65536, 16777216)]); // [B,S,W/4,4]: each word from byte j up
+    const bytes = g.op('Sub', [high, g.op('Mul', [g.op('Div', [high, u32(256)]), u32(256)])]); // byte j of each word
+    let rows = toRows(cast(bytes, DType.float32), W); // [B*S, W], values + 128
+    if (W !== H) rows = g.op('Slice', [rows, g.i64(0), g.i64(H), g.i64(1)]); // the row's padding off
+    h = g.op('Mul', [g.op('Sub', [rows, g.scalarF32(128)]), toRows(g.op('Gather', [job.initScales, inputIds], { axis: 0 }), 1)]);
   } else {
     h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H);
   }
