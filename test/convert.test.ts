@@ -447,10 +447,11 @@ describe('convert + onnxruntime-node vs reference', () => {
     console.log(results.join('\n'));
   });
 
-  it('the embedding table and the q4 LM head split into parts below maxInitializerBytes give the same logits', async () => {
+  it('the embedding table and the q4 and q8 LM heads split into parts below maxInitializerBytes give the same logits', async () => {
     // 1000 bytes: the 300/301-row tables split into 15/16 parts (embedding rows of 48 bytes: 20 a
     // part) and 10 (q4 head rows of 2 blocks of 16 bytes: 31 a part; the last part shorter, the
-    // ids of other parts clamped into it).
+    // ids of other parts clamped into it); the q8 head's output channels of 48/45 int8 bytes: 20/22
+    // a part, each part's columns of the [K, N] matrix.
     for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
       const ck = makeTinyQwen2(SHAPES[name]!);
       const whole = await convertToFolder(`parts-whole-${name}`, ck, { dtypes: ['q4', 'q8'] });
@@ -461,7 +462,13 @@ describe('convert + onnxruntime-node vs reference', () => {
         const sizes = initializerBytes(split.files.get(`onnx/${onnxFileName(d)}`)!);
         const parts = [...sizes].filter(([k]) => k.includes('_part'));
         expect(parts.filter(([k]) => k.startsWith(`${qwen2Names.embed}_I8x4_part`))).toHaveLength(Math.ceil(ck.config.vocabSize / 20));
-        if (d === 'q4') expect(parts.filter(([k]) => k.startsWith(`${name === 'tiedOddBf16' ? qwen2Names.embed : qwen2Names.lmHead}_Q4_part`))).toHaveLength(10);
+        const head = name === 'tiedOddBf16' ? qwen2Names.embed : qwen2Names.lmHead;
+        if (d === 'q4') expect(parts.filter(([k]) => k.startsWith(`${head}_Q4_part`))).toHaveLength(10);
+        const { vocabSize: V, hiddenSize: H } = ck.config;
+        if (d === 'q8') {
+          expect(parts.filter(([k]) => k.startsWith(`${head}_Q8_part`))).toHaveLength(Math.ceil(V / Math.floor(1000 / H)));
+          expect(parts.filter(([k]) => k.startsWith(`${head}_scale_part`))).toHaveLength(Math.ceil(V / Math.floor(1000 / H)));
+        }
         for (const [, bytes] of parts) expect(bytes).toBeLessThanOrEqual(1000);
         const a = await ort.InferenceSession.create(join(whole.dir, 'onnx', onnxFileName(d)));
         const b = await ort.InferenceSession.create(join(split.dir, 'onnx', onnxFileName(d)));

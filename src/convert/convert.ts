@@ -278,13 +278,19 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         const g = target.graph.graph;
         if (job.kind === 'q8') {
           const q = q8Bufs.get(job)!;
-          for (const [name, dtype, dims, bytes] of [
-            [job.initB, DType.int8, [job.K, job.N], bytesOf(q.bT)],
-            [job.initScales, DType.float32, [job.N], bytesOf(q.scales)],
-          ] as const) {
-            const at = await target.data.begin(bytes.byteLength);
-            await target.data.write(bytes);
-            g.externalInitializer(name, dtype, dims, at.location, at.offset, bytes.byteLength);
+          // A part is its output channels' columns of [K, N]: [K, count], copied out (one part: the whole).
+          for (const [i, p] of job.parts.entries()) {
+            const whole = job.parts.length === 1;
+            const b = whole ? q.bT : new Int8Array(job.K * p.count);
+            if (!whole) for (let k = 0; k < job.K; k++) b.set(q.bT.subarray(k * job.N + p.start, k * job.N + p.start + p.count), k * p.count);
+            for (const [name, dtype, dims, bytes] of [
+              [p.init, DType.int8, [job.K, p.count], bytesOf(b)],
+              [whole ? job.initScales : `${job.initScales}_part${i}`, DType.float32, [p.count], bytesOf(q.scales.subarray(p.start, p.start + p.count))],
+            ] as const) {
+              const at = await target.data.begin(bytes.byteLength);
+              await target.data.write(bytes);
+              g.externalInitializer(name, dtype, dims, at.location, at.offset, bytes.byteLength);
+            }
           }
           continue;
         }

@@ -83,6 +83,11 @@ export type WeightJob =
       readonly initB: string;
       /** float32 [N], one scale per output channel */
       readonly initScales: string;
+      /**
+       * initB and initScales as parts of whole output channels (rowParts: each part's B is its
+       * columns of [K, N], [K, count]; one part keeps the names)
+       */
+      readonly parts: readonly RowPart[];
       readonly N: number;
       readonly K: number;
     }
@@ -262,18 +267,25 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
   const linear = (x: string, source: string, N: number, K: number, bias?: string): string => {
     if (dtype === 'q8') {
       const key = `q8|${source}`;
+      const initB = `${source}_Q8`;
+      const initScales = `${source}_scale`;
+      // The LM head (E1: 1536 x 151936 int8, 223 MiB) in parts of output channels, like a q4 head.
+      const parts = rowParts(initB, N, K, maxPart);
       if (!declared.has(key)) {
-        weights.push({ kind: 'q8', source, initB: `${source}_Q8`, initScales: `${source}_scale`, N, K });
-        declared.set(key, `${source}_Q8`);
+        weights.push({ kind: 'q8', source, initB, initScales, parts, N, K });
+        declared.set(key, initB);
       }
       let xq = dynq.get(x);
       if (!xq) dynq.set(x, (xq = quantizeRows(x)));
-      const acc = g.op('MatMulInteger', [xq[0]!, `${source}_Q8`, xq[2]!]);
       // Each output channel's weight scale first, then each row's activation scale: in the other
       // order ONNX Runtime (1.30, CPU) fuses MatMulInteger + Cast + Mul(a_scale·b_scale) into
       // MatMulIntegerToFloat and gets per-row activation scales wrong (logits off by ~1.5 on the
-      // tiny test model; right with graph optimizations off).
-      const y = g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), `${source}_scale`]), xq[1]!]);
+      // tiny test model; right with graph optimizations off). A part each, outputs side by side.
+      const outs = parts.map((p, i) => {
+        const acc = g.op('MatMulInteger', [xq[0]!, p.init, xq[2]!]);
+        return g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), parts.length === 1 ? initScales : `${initScales}_part${i}`]), xq[1]!]);
+      });
+      const y = outs.length === 1 ? outs[0]! : g.op('Concat', outs, { axis: -1 });
       return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
     }
     if (!quant) {
