@@ -5,14 +5,15 @@
 export type MemoryDevice = 'wasm' | 'webgpu';
 
 /**
- * Peak browser memory (the sum of the resident memory of all the browser's processes) while
- * loading and running a token, divided by the model's files, measured on the full-size E1 stand-in
- * in headless Chromium (`npm run bench -- --only memory`, tools/bench/memory.ts; figures in
- * bench/README.md), rounded up: WASM q8 2.87x from the network (the first visit) and 1.79x from
- * Cache Storage (Chromium 150, persistent profile, ORT's JSPI build reading the cached Blobs); WebGPU q4 4.03x on SwiftShader, whose "GPU" memory is
- * CPU memory (an upper bound for a real GPU).
+ * Peak browser memory (the proportional set sizes of all the browser's processes summed: every
+ * page counted once) while loading and running a token, divided by the model's files, measured on
+ * the full-size E1 stand-in in headless Chromium (`npm run bench -- --only memory`,
+ * tools/bench/memory.ts; figures in bench/README.md), the larger of a first visit and a load from
+ * Cache Storage, rounded up (Chromium 150, persistent profile, ORT's JSPI build reading the cached
+ * files): WASM q8 1.38x; WebGPU q4 2.94x on SwiftShader, whose "GPU" memory is CPU memory (an
+ * upper bound for a real GPU; the page itself keeps 0.08-0.21x of the files after the load).
  */
-export const PEAK_OVER_FILES: Readonly<Record<MemoryDevice, number>> = { wasm: 2.9, webgpu: 4.1 };
+export const PEAK_OVER_FILES: Readonly<Record<MemoryDevice, number>> = { wasm: 1.4, webgpu: 3 };
 
 export interface DeviceReport {
   /** navigator.deviceMemory: GB, rounded down to a power of two and capped (Chrome: 8); null when absent. */
