@@ -42,17 +42,20 @@ let timer: ReturnType<typeof setTimeout> | undefined;
  * (typing a model id asks once); the answer lands in the model store under its model|device|dtype key.
  */
 export function requestMemoryCheck(input = settingsStore.getState().modelInput, delayMs = 300): void {
-  clearTimeout(timer);
   const s = settingsStore.getState();
   const rt = chooseRuntime(s.device, s.dtype, modelStore.getState().probe);
   const src = parseModelSource(input);
   // Only this app's own server and the cache are asked before the user acts: a Hub repo or another
   // host is sized when the user loads it (the download question shows the size).
   if ('error' in rt || 'error' in src || src.kind === 'hub' || foreignHost(input, location.origin) !== null || input.trim() === '') {
+    clearTimeout(timer);
     return memoryCheckStarted(null);
   }
   const key = `${input.trim()}|${rt.device}|${rt.dtype}`;
+  // The same choice asked again (the page re-renders, the GPU probe lands) keeps the check already
+  // pending: cancelling it here left the notice out for good whenever a second ask came within the delay.
   if (modelStore.getState().memory?.key === key) return;
+  clearTimeout(timer);
   memoryCheckStarted(key);
   timer = setTimeout(() => void check(key, src, rt.device, rt.dtype), delayMs);
 }
