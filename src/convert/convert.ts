@@ -24,7 +24,7 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, MAX_INITIALIZER_BYTES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
 import { kBlocks, packedRowBytes, packInt8Rows, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
@@ -361,6 +361,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       kvCache,
       ...(q4Accuracy ? { q4Accuracy } : {}),
       embedding,
+      maxInitializerBytes: options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -29,11 +29,11 @@
 //
 // The embedding table (vocab x hidden: 151936 x 1536 = 933 MB in float32, about half of the q4
 // files) is int8 with one float32 scale per token row in q4 and q8, 4x smaller. Its bytes are
-// stored four to a uint32 word (packInt8Rows): Gather on the words and on the scales, then the
-// bytes unpacked with uint32 Div/Mul/Sub, Cast, Sub 128, Mul — standard ops that every EP runs,
-// and that a WebGPU session keeps on the GPU (its Gather has no int8: an int8 table would run on
-// ORT's CPU EP and sit in the page's WASM heap; tools/embed-probe.ts). `embedding: 'float'`
-// keeps the float table.
+// stored four to a 32-bit word (packInt8Rows; int32 in the file): Gather on the words (in parts:
+// MAX_INITIALIZER_BYTES) and on the scales, Cast to uint32 (the same bits), the bytes unpacked
+// with uint32 Div/Mul/Sub, Cast, Sub 128, Mul — standard ops that every EP runs, and that a WebGPU
+// session keeps on the GPU (its Gather has no int8: an int8 table would run on ORT's CPU EP and
+// sit in the page's WASM heap; tools/embed-probe.ts). `embedding: 'float'` keeps the float table.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
