@@ -297,7 +297,10 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           await target.data.write(bytes);
           g.externalInitializer(job.initScales, DType.float32, [job.V, 1], at.location, at.offset, bytes.byteLength);
         } else if (job.kind === 'float') {
-          g.externalInitializer(job.init, job.dtype === 'f16' ? DType.float16 : DType.float32, job.dims, s.location, s.offset, s.length);
+          const dt = job.dtype === 'f16' ? DType.float16 : DType.float32;
+          if (!job.parts) g.externalInitializer(job.init, dt, job.dims, s.location, s.offset, s.length);
+          const rowBytes = s.length / job.dims[0]!;
+          for (const p of job.parts ?? []) g.externalInitializer(p.init, dt, [p.count, ...job.dims.slice(1)], s.location, s.offset + p.start * rowBytes, p.count * rowBytes);
         } else {
           const nb = kBlocks(job.K);
           const scales = scaleBufs.get(job)!;

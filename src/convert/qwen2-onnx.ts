@@ -62,6 +62,8 @@ export type WeightJob =
       readonly init: string;
       readonly dtype: 'f32' | 'f16';
       readonly dims: readonly number[];
+      /** The float embedding table of q4f16 (and of q4/q8 with embedding 'float') in parts of rows (rowParts) */
+      readonly parts?: readonly RowPart[];
     }
   | {
       readonly kind: 'q4';
@@ -434,7 +436,13 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
     let rows = toRows(cast(bytes, DType.float32), W); // [B*S, W], values + 128
     if (W !== H) rows = g.op('Slice', [rows, g.i64(0), g.i64(H), g.i64(1)]); // the row's padding off
     h = g.op('Mul', [g.op('Sub', [rows, g.scalarF32(128)]), toRows(g.op('Gather', [job.initScales, inputIds], { axis: 0 }), 1)]);
+  } else if (quant) {
+    // The float table (float16 in q4f16: 467 MB for E1) in parts, as the int8 one.
+    const parts = rowParts(qwen2Names.embed, V, H * (wdt === 'f16' ? 2 : 4), maxPart);
+    weights.push({ kind: 'float', source: qwen2Names.embed, init: qwen2Names.embed, dtype: wdt, dims: [V, H], parts });
+    h = toRows(gatherRowParts(parts, inputIds), H);
   } else {
+    // fp32: whole (a tied head's Gemm reads the same table).
     h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H);
   }
   for (let i = 0; i < c.numLayers; i++) {
