@@ -123,6 +123,18 @@ test('a folder converted in Node and served by the app loads on WebGPU and decod
   await runAndCompare(page, Q4);
 });
 
+test('the same folder with its embedding table and LM head in parts loads on WebGPU and decodes like Node', async ({ page }) => {
+  // tiny-qwen2-parts: the tables split below 1 MiB (the int8 table in 5 parts, the q4 head in 3),
+  // as E1's are below 64 MiB; Node's expected text is the whole tables' (logits within ~1e-6).
+  await page.goto('/?model=/models/tiny-qwen2-parts');
+  await expect(page.getByText(/^GPU:/)).toBeVisible();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByText(/^Ready:/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('device')).toHaveText('webgpu');
+  await expect(page.getByTestId('dtype')).toHaveText('q4');
+  await runAndCompare(page, Q4);
+});
+
 test('converts in the browser from the served checkpoint, loads from the cache, and again after a reload', async ({ page }, info) => {
   const serverHits: string[] = [];
   page.context().on('request', (r) => {

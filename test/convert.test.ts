@@ -484,6 +484,19 @@ describe('convert + onnxruntime-node vs reference', () => {
         await a.release();
         await b.release();
       }
+      // The float tables in parts too: q4f16's float16 rows, and q4's with embedding 'float'.
+      for (const [d, embedding] of [['q4f16', 'int8'], ['q4', 'float']] as const) {
+        const w = await convertToFolder(`parts-whole-${name}-${d}-${embedding}`, ck, { dtypes: [d], embedding });
+        const p = await convertToFolder(`parts-split-${name}-${d}-${embedding}`, ck, { dtypes: [d], embedding, maxInitializerBytes: 1000 });
+        const parts = [...initializerBytes(p.files.get(`onnx/${onnxFileName(d)}`)!)].filter(([k]) => k.startsWith(`${qwen2Names.embed}_part`));
+        expect(parts.length).toBe(Math.ceil(ck.config.vocabSize / Math.floor(1000 / (ck.config.hiddenSize * (d === 'q4f16' ? 2 : 4)))));
+        const a = new OrtRunner(await ort.InferenceSession.create(join(w.dir, 'onnx', onnxFileName(d))), ck.config, d === 'q4f16', d === 'q4f16');
+        const b = new OrtRunner(await ort.InferenceSession.create(join(p.dir, 'onnx', onnxFileName(d))), ck.config, d === 'q4f16', d === 'q4f16');
+        const ids = Array.from({ length: ck.config.vocabSize }, (_, i) => (i * 7) % ck.config.vocabSize);
+        let err = maxAbsDiff(await b.step(ids), await a.step(ids));
+        for (const t of [ck.config.vocabSize - 1, 0, 150]) err = Math.max(err, maxAbsDiff(await b.step([t]), await a.step([t])));
+        expect(err).toBeLessThan(d === 'q4f16' ? 0.05 : 1e-5); // q4f16: float16 logits, a few ulps
+      }
     }
   });
 

@@ -24,7 +24,7 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, MAX_INITIALIZER_BYTES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
 import { kBlocks, packedRowBytes, packInt8Rows, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
 import { DType } from './onnx-builder.ts';
 
@@ -303,7 +303,10 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           await target.data.write(bytes);
           g.externalInitializer(job.initScales, DType.float32, [job.V, 1], at.location, at.offset, bytes.byteLength);
         } else if (job.kind === 'float') {
-          g.externalInitializer(job.init, job.dtype === 'f16' ? DType.float16 : DType.float32, job.dims, s.location, s.offset, s.length);
+          const dt = job.dtype === 'f16' ? DType.float16 : DType.float32;
+          if (!job.parts) g.externalInitializer(job.init, dt, job.dims, s.location, s.offset, s.length);
+          const rowBytes = s.length / job.dims[0]!;
+          for (const p of job.parts ?? []) g.externalInitializer(p.init, dt, [p.count, ...job.dims.slice(1)], s.location, s.offset + p.start * rowBytes, p.count * rowBytes);
         } else {
           const nb = kBlocks(job.K);
           const scales = scaleBufs.get(job)!;
@@ -367,6 +370,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       kvCache,
       ...(q4Accuracy ? { q4Accuracy } : {}),
       embedding,
+      maxInitializerBytes: options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES,
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -165,11 +165,11 @@ export const packedRowBytes = (K: number) => Math.ceil(K / 4) * 4;
 
 /**
  * The int8 rows as the graph stores them: each value + 128 as an unsigned byte (the sign bit
- * flipped), every row padded with zeros (128) to packedRowBytes(K), read by the graph as uint32
+ * flipped), every row padded with zeros (128) to packedRowBytes(K), read by the graph as 32-bit
  * words [rows, packedRowBytes(K) / 4] (little-endian: byte j of a word is value 4w + j). A WebGPU
  * session has Gather only for 32-bit types: an int8 table, and the Gather and Cast on it, stay on
  * ORT's CPU EP, the whole table in the page's WASM heap (issue 14: 0.53x of the mid-size model's
- * q4 files). The uint32 words stay on the GPU and are unpacked there after the Gather.
+ * q4 files). The words stay on the GPU and are unpacked there after the Gather.
  */
 export function packInt8Rows(q: Int8Array, rows: number, K: number): Uint8Array {
   const W = packedRowBytes(K);

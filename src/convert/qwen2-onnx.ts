@@ -29,11 +29,11 @@
 //
 // The embedding table (vocab x hidden: 151936 x 1536 = 933 MB in float32, about half of the q4
 // files) is int8 with one float32 scale per token row in q4 and q8, 4x smaller. Its bytes are
-// stored four to a uint32 word (packInt8Rows): Gather on the words and on the scales, then the
-// bytes unpacked with uint32 Div/Mul/Sub, Cast, Sub 128, Mul — standard ops that every EP runs,
-// and that a WebGPU session keeps on the GPU (its Gather has no int8: an int8 table would run on
-// ORT's CPU EP and sit in the page's WASM heap; tools/embed-probe.ts). `embedding: 'float'`
-// keeps the float table.
+// stored four to a 32-bit word (packInt8Rows; int32 in the file): Gather on the words (in parts:
+// MAX_INITIALIZER_BYTES) and on the scales, Cast to uint32 (the same bits), the bytes unpacked
+// with uint32 Div/Mul/Sub, Cast, Sub 128, Mul — standard ops that every EP runs, and that a WebGPU
+// session keeps on the GPU (its Gather has no int8: an int8 table would run on ORT's CPU EP and
+// sit in the page's WASM heap; tools/embed-probe.ts). `embedding: 'float'` keeps the float table.
 //
 // Attention is built from standard ops (MatMul / Softmax with an explicit causal + padding mask
 // from `attention_mask`), grouped-query without copying K/V per query head: queries are laid out
@@ -62,6 +62,8 @@ export type WeightJob =
       readonly init: string;
       readonly dtype: 'f32' | 'f16';
       readonly dims: readonly number[];
+      /** The float embedding table of q4f16 (and of q4/q8 with embedding 'float') in parts of rows (rowParts) */
+      readonly parts?: readonly RowPart[];
     }
   | {
       readonly kind: 'q4';
@@ -446,7 +448,13 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
     let rows = toRows(cast(bytes, DType.float32), W); // [B*S, W], values + 128
     if (W !== H) rows = g.op('Slice', [rows, g.i64(0), g.i64(H), g.i64(1)]); // the row's padding off
     h = g.op('Mul', [g.op('Sub', [rows, g.scalarF32(128)]), toRows(g.op('Gather', [job.initScales, inputIds], { axis: 0 }), 1)]);
+  } else if (quant) {
+    // The float table (float16 in q4f16: 467 MB for E1) in parts, as the int8 one.
+    const parts = rowParts(qwen2Names.embed, V, H * (wdt === 'f16' ? 2 : 4), maxPart);
+    weights.push({ kind: 'float', source: qwen2Names.embed, init: qwen2Names.embed, dtype: wdt, dims: [V, H], parts });
+    h = toRows(gatherRowParts(parts, inputIds), H);
   } else {
+    // fp32: whole (a tied head's Gemm reads the same table).
     h = toRows(g.op('Gather', [floatWeight(qwen2Names.embed, [V, H]), inputIds], { axis: 0 }), H);
   }
   for (let i = 0; i < c.numLayers; i++) {

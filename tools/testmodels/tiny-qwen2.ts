@@ -4,6 +4,8 @@
 //                                         + index, tokenizer files), served like a Hub repo folder
 //   test-models/tiny-qwen2-src-truncated  the same with its second shard cut short
 //   test-models/tiny-qwen2                converted by the same converter in Node (q4 and fp32)
+//   test-models/tiny-qwen2-parts          q4 again, its embedding table and LM head in parts of
+//                                         at most 1 MiB (5 and 3: maxInitializerBytes)
 // Greedy decoding of a random model is only comparable across runtimes where the top logit wins
 // clearly; the seed was chosen so the e2e prompt's greedy continuation has a wide margin (the e2e
 // spec checks the margin before comparing).
@@ -30,6 +32,8 @@ export const TINY_QWEN2_SPEC: TinyQwen2Spec = {
 };
 export const TINY_QWEN2_DTYPES = ['q4', 'fp32'] as const;
 export const TINY_QWEN2_CONTEXT = 2048;
+/** tiny-qwen2-parts' largest part: the 151,936-row int8 table (32 bytes a row) in 5, the q4 head (16) in 3. */
+export const TINY_QWEN2_PART_BYTES = 2 ** 20;
 
 /** The checkpoint folder's files (config.json patched to the tokenizer's special ids). */
 export function tinyQwen2SourceFiles(): Map<string, Uint8Array> {
@@ -69,5 +73,6 @@ export async function writeTinyQwen2Models(root: string): Promise<string[]> {
   const shard = files.get(TINY_QWEN2_TRUNCATED_SHARD)!;
   await writeFolder(join(root, 'tiny-qwen2-src-truncated'), new Map(files).set(TINY_QWEN2_TRUNCATED_SHARD, shard.subarray(0, shard.byteLength - 4096)));
   await convertQwen2(memorySource(files), nodeWriter(join(root, 'tiny-qwen2')), { dtypes: [...TINY_QWEN2_DTYPES] });
-  return ['tiny-qwen2', 'tiny-qwen2-src', 'tiny-qwen2-src-truncated'];
+  await convertQwen2(memorySource(files), nodeWriter(join(root, 'tiny-qwen2-parts')), { dtypes: ['q4'], maxInitializerBytes: TINY_QWEN2_PART_BYTES });
+  return ['tiny-qwen2', 'tiny-qwen2-parts', 'tiny-qwen2-src', 'tiny-qwen2-src-truncated'];
 }
