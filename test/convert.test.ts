@@ -9,7 +9,7 @@ import { convertQwen2, verifyConversion, type ConvertOptions } from '../src/conv
 import { f16BitsToF32, roundToF16 } from '../src/convert/half.ts';
 import { memorySource, memoryWriter, type FileSource } from '../src/convert/io.ts';
 import { qwen2Names, type Qwen2Config } from '../src/convert/qwen2-config.ts';
-import { ATTENTION_KINDS, Q8_ROWS_KEY, onnxFileName, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, onnxFileName, rowParts, type AttentionKind, type GraphDtype } from '../src/convert/qwen2-onnx.ts';
 import { Qwen2Reference } from '../src/convert/qwen2-reference.ts';
 import { dequantizeInt8Rows, dequantizeQ4Rows, dequantizeQ8, packedRowBytes, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows } from '../src/convert/quantize.ts';
 import { Checkpoint, encodeSafetensors } from '../src/convert/safetensors.ts';
@@ -452,6 +452,11 @@ describe('convert + onnxruntime-node vs reference', () => {
     // part) and 10 (q4 head rows of 2 blocks of 16 bytes: 31 a part; the last part shorter, the
     // ids of other parts clamped into it); the q8 head's output channels of 48/45 int8 bytes: 20/22
     // a part, each part's columns of the [K, N] matrix.
+    // Whole rows, the last part shorter; Infinity keeps one part under the table's own name.
+    expect(rowParts('t', 301, 45, 1000).map((p) => [p.init, p.start, p.count])).toEqual(
+      Array.from({ length: 14 }, (_, i) => [`t_part${i}`, i * 22, i < 13 ? 22 : 301 - 13 * 22]),
+    );
+    expect(rowParts('t', 301, 45, Number.POSITIVE_INFINITY)).toEqual([{ init: 't', start: 0, count: 301 }]);
     for (const name of ['untiedGqa', 'tiedOddBf16'] as const) {
       const ck = makeTinyQwen2(SHAPES[name]!);
       const whole = await convertToFolder(`parts-whole-${name}`, ck, { dtypes: ['q4', 'q8'] });
@@ -656,6 +661,10 @@ describe('bad inputs and partial output', () => {
       /unsupported attention "flash" \(supported: plain, plain-kq, gqa\)/,
     );
     await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { kvCache: 'int8' })).rejects.toThrow(/unsupported KV cache type "int8"/);
+    // One part per row of a table (or NaN parts) is never meant: a byte count of at least 1000, or Infinity.
+    for (const bad of [0, -1, Number.NaN, 999]) {
+      await expect(convertQwen2(memorySource(ck.files), memoryWriter(), { maxInitializerBytes: bad })).rejects.toThrow(/maxInitializerBytes must be at least 1000 bytes/);
+    }
     const untiedNoHead = new Map(ck.files).set(
       'config.json',
       new TextEncoder().encode(JSON.stringify({ ...ck.rawConfig, num_hidden_layers: 3 })),

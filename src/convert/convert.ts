@@ -64,7 +64,10 @@ export interface ConvertOptions {
   readonly q4Accuracy?: number;
   /** Embedding table of q4/q8: 'int8' (default, per-row int8) or 'float' (float32 as before). */
   readonly embedding?: string;
-  /** The largest part of the embedding table and of a q4 LM head, in bytes (default MAX_INITIALIZER_BYTES; GraphOptions). */
+  /**
+   * The largest part of the embedding table and of a q4/q8 Linear weight (E1's LM head), in bytes
+   * (default MAX_INITIALIZER_BYTES; GraphOptions); Infinity keeps every table whole.
+   */
   readonly maxInitializerBytes?: number;
   readonly onProgress?: (p: ConvertProgress) => void;
   readonly signal?: AbortSignal;
@@ -184,6 +187,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const attention = parseAttention(options.attention);
   const kvCache = options.kvCache ?? 'float32';
   if (kvCache !== 'float32' && kvCache !== 'float16') throw new ConvertError(`unsupported KV cache type "${kvCache}" (supported: float32, float16)`);
+  const maxPart = options.maxInitializerBytes;
+  if (maxPart !== undefined && !(maxPart >= 1000)) throw new ConvertError(`maxInitializerBytes must be at least 1000 bytes (Infinity: no parts), not ${maxPart}`);
   const q4Accuracy = options.q4Accuracy ?? 0;
   if (q4Accuracy !== 0 && q4Accuracy !== 4) throw new ConvertError(`unsupported q4 accuracy level ${q4Accuracy} (supported: 0, 4)`);
   const embedding = (options.embedding ?? 'int8') as EmbeddingKind;

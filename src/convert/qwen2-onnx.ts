@@ -190,7 +190,7 @@ export interface RowPart {
 
 /** `init` of `rows` rows in parts of whole rows of at most `maxBytes`; a single part keeps the name. */
 export function rowParts(init: string, rows: number, rowBytes: number, maxBytes: number): RowPart[] {
-  const per = Math.max(1, Math.floor(maxBytes / rowBytes));
+  const per = Number.isFinite(maxBytes) ? Math.max(1, Math.floor(maxBytes / rowBytes)) : rows; // Infinity: one part
   const n = Math.ceil(rows / per);
   return Array.from({ length: n }, (_, i) => ({ init: n === 1 ? init : `${init}_part${i}`, start: i * per, count: Math.min(per, rows - i * per) }));
 }
