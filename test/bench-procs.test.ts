@@ -24,8 +24,9 @@ describe('procs', () => {
 
   it('lists this process with its parent, name, memory and CPU time', async () => {
     // Spend user and system time (reads from /proc) so both counters have moved.
+    // Reads until 50 ms of system time are spent (a fixed count fell just short once on a busy machine).
     const before = process.cpuUsage();
-    for (let i = 0; i < 20_000; i++) readFileSync('/proc/self/statm');
+    for (let i = 0; i < 500_000 && process.cpuUsage(before).system <= 50_000; i++) for (let j = 0; j < 100; j++) readFileSync('/proc/self/statm');
     const spent = process.cpuUsage(before);
     expect(spent.system).toBeGreaterThan(50_000); // µs: what a reader dropping system time would miss
     const me = await readProc(process.pid);
