@@ -375,7 +375,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       kvCache,
       ...(q4Accuracy ? { q4Accuracy } : {}),
       embedding,
-      maxInitializerBytes: options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES,
+      // JSON has no Infinity: "none" = tables kept whole.
+      maxInitializerBytes: Number.isFinite(options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES) ? (options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES) : 'none',
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

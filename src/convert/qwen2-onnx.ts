@@ -167,13 +167,17 @@ export interface GraphOptions {
    */
   readonly q4Accuracy?: 0 | 4;
   readonly embedding?: EmbeddingKind;
-  /** The largest part of the embedding table and of a q4 LM head (default MAX_INITIALIZER_BYTES). */
+  /**
+   * The largest part of the embedding table (int8, or the float table of q4f16 and of embedding
+   * 'float') and of every q4/q8 Linear weight (in E1 only the LM head is over it); default
+   * MAX_INITIALIZER_BYTES, Infinity keeps them whole. fp32 is never split.
+   */
   readonly maxInitializerBytes?: number;
 }
 
 /**
- * The largest part the q4/q8 embedding table and the q4/q4f16 LM head are stored in (issue 14):
- * bigger ones are split into initializers of whole rows. Each initializer passes whole through
+ * The largest part the embedding table and the q4/q4f16/q8 Linear weights (E1: the LM head) are
+ * stored in (issue 14): bigger ones are split into initializers of whole rows (output channels). Each initializer passes whole through
  * two buffers on its way to the GPU, and both outlive the load: onnxruntime-web's JSPI build reads
  * it into one JS buffer sized to the largest (garbage once the session exists, until V8 collects
  * it, seconds later), and Chromium copies it into a shared-memory staging chunk of its size, which

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryNeed, PEAK_OVER_FILES } from './memory-need.ts';
+import { memoryNeed, PEAK_OVER_FILES, PEAK_OVER_FILES_IN_MEMORY } from './memory-need.ts';
 
 const GB = 2 ** 30;
 
@@ -19,5 +19,16 @@ describe('what a load needs', () => {
     expect(memoryNeed(files, 'wasm', { deviceMemoryGB: 64, storageFreeBytes: null }).memoryShort).toBe(false);
     expect(memoryNeed(files, 'wasm', { deviceMemoryGB: null, storageFreeBytes: GB }).storageShort).toBe(true);
     expect(memoryNeed(files, 'wasm', { deviceMemoryGB: null, storageFreeBytes: 2 * GB })).toMatchObject({ memoryShort: false, storageShort: false });
+  });
+
+  it('files the site cannot keep load through memory: the larger multiple, and a warning it brings', () => {
+    const files = { bytes: 1.8 * GB, files: 8 };
+    const short = memoryNeed(files, 'wasm', { deviceMemoryGB: 4, storageFreeBytes: GB });
+    expect(short).toMatchObject({ storageShort: true, factor: PEAK_OVER_FILES_IN_MEMORY.wasm, peakBytes: Math.ceil(1.8 * GB * PEAK_OVER_FILES_IN_MEMORY.wasm) });
+    expect(PEAK_OVER_FILES_IN_MEMORY.wasm).toBeGreaterThan(PEAK_OVER_FILES.wasm);
+    // 4 GB holds the streamed load (2.7 GB) but not the one through memory (5.4 GB).
+    expect(short.memoryShort).toBe(true);
+    expect(memoryNeed(files, 'wasm', { deviceMemoryGB: 4, storageFreeBytes: 10 * GB }).memoryShort).toBe(false);
+    expect(memoryNeed(files, 'webgpu', { deviceMemoryGB: null, storageFreeBytes: GB }).factor).toBe(PEAK_OVER_FILES_IN_MEMORY.webgpu);
   });
 });

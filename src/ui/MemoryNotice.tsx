@@ -25,7 +25,8 @@ export function MemoryNotice({ input }: { input: string }) {
       <p>
         Loading needs <strong data-testid="memory-files">{formatBytes(need.filesBytes)}</strong> of files ({need.files}) and about{' '}
         <strong data-testid="memory-peak">{formatBytes(need.peakBytes)}</strong> of memory at its peak ({need.factor}× the files, as measured
-        on {need.device === 'wasm' ? 'WASM' : 'WebGPU'}). {reports}
+        on {need.device === 'wasm' ? 'WASM' : 'WebGPU'}
+        {need.storageShort ? ' when the files cannot all be kept and load through memory' : ''}). {reports}
       </p>
       {need.memoryShort && need.deviceMemoryBytes !== null && (
         <p className="warning" role="alert" data-testid="memory-warning">

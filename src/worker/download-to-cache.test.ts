@@ -6,7 +6,7 @@ const BASE = 'https://models.test/m/';
 const CONFIG = { model_type: 'qwen2', 'transformers.js_config': { use_external_data_format: { 'model_quantized.onnx': 2 } } };
 
 /** A server of `files` (name → bytes), answering in chunks of 1000 bytes, counting requests. */
-function server(files: Record<string, Uint8Array | string>, opts: { breakAfter?: number } = {}) {
+function server(files: Record<string, Uint8Array | string>, opts: { breakAfter?: number; headers?: Record<string, string> } = {}) {
   const asked: string[] = [];
   const fetch = async (url: string) => {
     asked.push(url.slice(BASE.length));
@@ -22,7 +22,7 @@ function server(files: Record<string, Uint8Array | string>, opts: { breakAfter?:
         at += 1000;
       },
     });
-    return new Response(body, { headers: { 'content-length': String(bytes.length) } });
+    return new Response(body, { headers: { 'content-length': String(bytes.length), ...opts.headers } });
   };
   return { fetch, asked };
 }
@@ -120,6 +120,36 @@ describe('a first download streamed into the cache', () => {
     expect(await downloadWeightsToCache(BASE, 'q8', deps(guarded, s2.fetch).deps)).toEqual(['config.json']);
     expect(guarded.takeRefused()).toEqual([`${BASE}onnx/model_quantized.onnx_data`]);
     expect(s2.asked).toEqual(['config.json', 'onnx/model_quantized.onnx_data']);
+  });
+
+  it('stores what a compressing server sent as it is: no content-encoding, no wire length, progress without a total', async () => {
+    // The browser hands over the decoded body; the length on the wire (here a stand-in 10) is the compressed one.
+    const s = server(files, { headers: { 'content-encoding': 'gzip', 'content-length': '10' } });
+    const cache = memoryCache();
+    const kept: Headers[] = [];
+    const spy: CacheForModels = { match: (k) => cache.match(k), put: async (k, r) => (kept.push(r.headers), cache.put(k, r)) };
+    const { events, deps: d } = deps(spy, s.fetch, 100); // 100 bytes free: the wire length must not be taken for the size
+    expect(await downloadWeightsToCache(BASE, 'q8', d)).toEqual(['config.json', 'onnx/model_quantized.onnx_data', 'onnx/model_quantized.onnx_data_1']);
+    for (const h of kept) expect(h.get('content-encoding')).toBeNull();
+    expect(kept[0]!.get('content-length')).toBe(String(JSON.stringify(CONFIG).length));
+    expect(kept[1]!.get('content-length')).toBeNull();
+    expect(cache.kept.get(`${BASE}onnx/model_quantized.onnx_data`)).toEqual(files['onnx/model_quantized.onnx_data']);
+    const last = events.filter((e) => e.status === 'progress' && e.file === 'onnx/model_quantized.onnx_data').at(-1);
+    expect(last).toMatchObject({ loaded: 4500, total: 4500 });
+  });
+
+  it('takes an HTML page for a weights file as not there, and a put the cache refuses for another reason as not stored', async () => {
+    const html = server(files, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    const cache = memoryCache();
+    await cache.put(`${BASE}config.json`, new Response(JSON.stringify(CONFIG)));
+    expect(await downloadWeightsToCache(BASE, 'q8', deps(cache, html.fetch).deps)).toEqual([]);
+    expect(cache.kept.size).toBe(1);
+    // A refusal that is neither the quota nor the download breaking off (e.g. an entry the cache will not keep).
+    const picky: CacheForModels = { match: (k) => cache.match(k), put: async () => Promise.reject(new TypeError('Cache.put: not cacheable')) };
+    const { events, deps: d } = deps(picky, server(files).fetch);
+    expect(await downloadWeightsToCache(BASE, 'q8', d)).toEqual([]);
+    // The file's bar goes back to nothing: transformers.js downloads it again and counts it itself.
+    expect(events.filter((e) => e.file === 'onnx/model_quantized.onnx_data').at(-1)).toMatchObject({ status: 'progress', loaded: 0 });
   });
 
   it('fails the load when a download breaks off, storing nothing of it', async () => {

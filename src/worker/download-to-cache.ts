@@ -8,9 +8,12 @@
 // visits' path. config.json is stored too: it says how many data files there are, and transformers.js
 // then reads it from the cache instead of asking the server again.
 //
-// When a file cannot be streamed (the server answers an error, the quota left is smaller than the
-// file), nothing more is downloaded here: transformers.js fetches what is missing as before, and
-// reports the error, or the files it could not keep (quota-cache.ts).
+// When a file cannot be streamed (the server answers an error or an HTML page, the quota left is
+// smaller than the file, the cache refuses it), nothing more is downloaded here: transformers.js
+// fetches what is missing as before, and reports the error, or the files it could not keep
+// (quota-cache.ts). A refused put after the whole file came costs that file a second download.
+// Only a download that breaks off fails the load. The cached Responses carry the bytes' own length
+// and no content-encoding (the body stored is the decoded one), as transformers.js stores them.
 import { announcedChunks, dataFileNames, onnxFile, type ModelDtype } from '../core/model-files.ts';
 import type { CacheForModels } from './quota-cache.ts';
 
@@ -67,9 +70,21 @@ async function cachedOrFetchedConfig(base: string, deps: DownloadDeps, stored: s
   } catch {
     return null;
   }
-  await deps.cache.put(url, new Response(text, { headers: res.headers }));
+  const headers = storedHeaders(res.headers);
+  headers.set('content-length', String(new TextEncoder().encode(text).byteLength));
+  await deps.cache.put(url, new Response(text, { headers }));
   if (await deps.cache.match(url)) stored.push('config.json');
   return config;
+}
+
+/** The headers a cached copy keeps: the body stored is the decoded one, so no content-encoding, and a length only when it is the body's. */
+function storedHeaders(from: Headers): Headers {
+  const h = new Headers(from);
+  if (h.has('content-encoding')) {
+    h.delete('content-encoding');
+    h.delete('content-length');
+  }
+  return h;
 }
 
 /** One file from the network into the cache, counted on the way; false when it was not stored. */
@@ -77,11 +92,14 @@ async function streamToCache(url: string, file: string, deps: DownloadDeps): Pro
   const { name } = deps;
   deps.progress({ status: 'initiate', name, file });
   const res = await deps.fetch(url);
-  if (!res.ok || !res.body) {
+  // An HTML page for a weights file is a server's fallback route, not weights.
+  if (!res.ok || !res.body || /^text\/html/i.test(res.headers.get('content-type') ?? '')) {
     await res.body?.cancel().catch(() => {});
     return false;
   }
-  const total = Number(res.headers.get('content-length')) || 0;
+  const headers = storedHeaders(res.headers);
+  // The size on the wire is the file's only when it is not compressed.
+  const total = Number(headers.get('content-length')) || 0;
   const free = await deps.freeBytes().catch(() => null);
   if (free !== null && total > free) {
     await res.body.cancel().catch(() => {});
@@ -89,17 +107,36 @@ async function streamToCache(url: string, file: string, deps: DownloadDeps): Pro
   }
   deps.progress({ status: 'download', name, file });
   let loaded = 0;
-  const counted = res.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, out) {
-        loaded += chunk.byteLength;
+  let broke: unknown = null;
+  const reader = res.body.getReader();
+  const counted = new ReadableStream<Uint8Array>({
+    async pull(out) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) return out.close();
+        loaded += value.byteLength;
         deps.progress({ status: 'progress', name, file, loaded, total: Math.max(total, loaded), progress: total ? (100 * loaded) / total : 0 });
-        out.enqueue(chunk);
-      },
-    }),
-  );
-  await deps.cache.put(url, new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers }));
-  if (!(await deps.cache.match(url))) return false; // the quota refused it after all
+        out.enqueue(value);
+      } catch (e) {
+        broke = e; // the download itself broke off
+        out.error(e);
+      }
+    },
+    cancel: (why) => reader.cancel(why),
+  });
+  try {
+    await deps.cache.put(url, new Response(counted, { status: res.status, statusText: res.statusText, headers }));
+  } catch {
+    if (broke) throw broke;
+    // The cache refused it for another reason: transformers.js downloads and keeps it (or warns) as before.
+    deps.progress({ status: 'progress', name, file, loaded: 0, total, progress: 0 });
+    return false;
+  }
+  if (!(await deps.cache.match(url))) {
+    // The quota refused it after all (noted by the quota guard): transformers.js downloads it again.
+    deps.progress({ status: 'progress', name, file, loaded: 0, total, progress: 0 });
+    return false;
+  }
   deps.progress({ status: 'done', name, file });
   return true;
 }

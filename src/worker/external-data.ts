@@ -19,10 +19,8 @@
 // Storage peaks at 3.02x the files instead of 3.83x (renderer 1,268 vs 1,821 MB). ORT's JSPI build
 // keeps one read buffer of the largest tensor until the next GC after the load (241 MB here).
 //
-// A first download still goes through transformers.js. Streaming it into Cache Storage first
-// (`cache.put(url, await fetch(url))`) costs +51 MB for a 1 GB file in a real profile; it fails
-// only in an incognito context, whose Cache Storage lives in memory (the earlier attempt of this
-// measured in one and concluded wrongly that it fails). That is the next step for first loads.
+// A first download is streamed into Cache Storage first (download-to-cache.ts), so it takes this
+// path too; only a file that could not be streamed there goes through transformers.js.
 import { announcedChunks, dataFileNames, onnxFile, type ModelDtype } from '../core/model-files.ts';
 
 export interface ExternalBlob {

@@ -65,7 +65,8 @@ async function load(req: LoadRequest): Promise<HostEngine> {
   if (req.modelId.startsWith(CONVERTED_PREFIX)) await assertConverted(await caches.open(CACHE_NAME), self.location.origin, req.modelId, req.dtype);
   const id = locate(req.modelId);
   modelCache.takeRefused(); // an earlier load's
-  // A first download streams the weights into the cache, and every load then reads them from there.
+  // A first download streams the weights into the cache, and the load then reads them from there
+  // (unless a file could not be kept: then transformers.js downloads what is missing, in memory).
   await downloadWeightsToCache(modelBase(id), req.dtype, {
     cache: modelCache,
     fetch: (url) => fetch(url),

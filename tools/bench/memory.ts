@@ -68,9 +68,9 @@ export async function treeMemory(root: number, tree?: readonly Proc[]): Promise<
   const pss: Record<string, number> = {};
   for (const p of tree ?? treeOf(root, await listProcesses())) {
     const [r, q] = await Promise.all([rssOf(p.pid), pssOf(p.pid)]);
-    if (r === null || q === null) continue; // ended
-    rss[kindOf(p)] = (rss[kindOf(p)] ?? 0) + r;
-    pss[kindOf(p)] = (pss[kindOf(p)] ?? 0) + q;
+    // Each sum counts what it can read (an ended process: neither; smaps_rollup unreadable: RSS only).
+    if (r !== null) rss[kindOf(p)] = (rss[kindOf(p)] ?? 0) + r;
+    if (q !== null) pss[kindOf(p)] = (pss[kindOf(p)] ?? 0) + q;
   }
   return { rss, pss };
 }
