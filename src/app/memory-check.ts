@@ -4,6 +4,7 @@
 // HEAD requests (own server, plain folder) or the Hub's file list. Nothing is downloaded.
 import { memoryNeed, type DeviceReport, type MemoryDevice } from '../core/memory-need.ts';
 import { parseModelSource } from '../core/model-source.ts';
+import { storageFree } from '../core/storage.ts';
 import { memoryCheckStarted, memoryNeedFound, modelStore } from '../state/model-store.ts';
 import { settingsStore } from '../state/settings-store.ts';
 import type { Dtype } from '../worker/protocol.ts';
@@ -31,7 +32,7 @@ export async function deviceReport(): Promise<DeviceReport> {
   const nav = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { deviceMemory?: number });
   const deviceMemoryGB = typeof nav?.deviceMemory === 'number' ? nav.deviceMemory : null;
   const est = await nav?.storage?.estimate?.().catch(() => undefined);
-  const storageFreeBytes = est && typeof est.quota === 'number' ? est.quota - (est.usage ?? 0) : null;
+  const storageFreeBytes = storageFree(est);
   return { deviceMemoryGB, storageFreeBytes };
 }
 

@@ -24,9 +24,9 @@ import { Checkpoint } from './safetensors.ts';
 import { readJson, readWhole, type FileSink, type FileSource, type OutputWriter } from './io.ts';
 import { toF16Bytes } from './half.ts';
 import { expectedTensors, parseQwen2Config, UnsupportedModelError, type Qwen2Config } from './qwen2-config.ts';
-import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, MAX_INITIALIZER_BYTES, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type WeightJob } from './qwen2-onnx.ts';
+import { ATTENTION_KINDS, Q8_ROWS_KEY, buildQwen2Graph, EMBEDDING_KINDS, GRAPH_DTYPES, MAX_INITIALIZER_BYTES, partName, type AttentionKind, type EmbeddingKind, onnxFileName, OPSET, type GraphDtype, type Qwen2Graph, type RowPart, type WeightJob } from './qwen2-onnx.ts';
 import { kBlocks, packedRowBytes, packInt8Rows, quantizeInt8Rows, quantizeQ4Rows, quantizeQ8Rows, type Q8Columns } from './quantize.ts';
-import { DType } from './onnx-builder.ts';
+import { DType, type GraphBuilder } from './onnx-builder.ts';
 
 export const CONVERTER_VERSION = 1;
 export const MANIFEST_FILE = 'conversion.json';
@@ -159,6 +159,11 @@ class ExternalData {
 
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+/** Declares part `p` of a tensor written at `at` with `rowBytes` a row, as an initializer of `rowDims` a row. */
+function declarePart(g: GraphBuilder, p: RowPart, dtype: DType, rowDims: readonly number[], at: { readonly location: string; readonly offset: number }, rowBytes: number): void {
+  g.externalInitializer(p.init, dtype, [p.count, ...rowDims], at.location, at.offset + p.start * rowBytes, p.count * rowBytes);
+}
+
 interface Target {
   readonly graph: Qwen2Graph;
   readonly data: ExternalData;
@@ -187,8 +192,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const attention = parseAttention(options.attention);
   const kvCache = options.kvCache ?? 'float32';
   if (kvCache !== 'float32' && kvCache !== 'float16') throw new ConvertError(`unsupported KV cache type "${kvCache}" (supported: float32, float16)`);
-  const maxPart = options.maxInitializerBytes;
-  if (maxPart !== undefined && !(maxPart >= 1000)) throw new ConvertError(`maxInitializerBytes must be at least 1000 bytes (Infinity: no parts), not ${maxPart}`);
+  const maxPart = options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES;
+  if (!(maxPart >= 1000)) throw new ConvertError(`maxInitializerBytes must be at least 1000 bytes (Infinity: no parts), not ${maxPart}`);
   const q4Accuracy = options.q4Accuracy ?? 0;
   if (q4Accuracy !== 0 && q4Accuracy !== 4) throw new ConvertError(`unsupported q4 accuracy level ${q4Accuracy} (supported: 0, 4)`);
   const embedding = (options.embedding ?? 'int8') as EmbeddingKind;
@@ -210,7 +215,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
   const written: Record<string, number> = {};
   try {
     const targets: Target[] = dtypes.map((d) => ({
-      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding, maxInitializerBytes: options.maxInitializerBytes }),
+      graph: buildQwen2Graph(config, d, { attention, kvCache, q4Accuracy, embedding, maxInitializerBytes: maxPart }),
       data: new ExternalData(out, 'onnx/', onnxFileName(d), maxDataFileBytes),
     }));
 
@@ -290,7 +295,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
             if (!whole) for (let k = 0; k < job.K; k++) b.set(q.bT.subarray(k * job.N + p.start, k * job.N + p.start + p.count), k * p.count);
             for (const [name, dtype, dims, bytes] of [
               [p.init, DType.int8, [job.K, p.count], bytesOf(b)],
-              [whole ? job.initScales : `${job.initScales}_part${i}`, DType.float32, [p.count], bytesOf(q.scales.subarray(p.start, p.start + p.count))],
+              [partName(job.initScales, job.parts.length, i), DType.float32, [p.count], bytesOf(q.scales.subarray(p.start, p.start + p.count))],
             ] as const) {
               const at = await target.data.begin(bytes.byteLength);
               await target.data.write(bytes);
@@ -302,16 +307,14 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
         const s = starts.get(job)!;
         if (job.kind === 'int8rows') {
           const W = packedRowBytes(job.H);
-          for (const p of job.parts) g.externalInitializer(p.init, DType.int32, [p.count, W / 4], s.location, s.offset + p.start * W, p.count * W);
+          for (const p of job.parts) declarePart(g, p, DType.int32, [W / 4], s, W);
           const bytes = bytesOf(scaleBufs.get(job)!);
           const at = await target.data.begin(bytes.byteLength);
           await target.data.write(bytes);
           g.externalInitializer(job.initScales, DType.float32, [job.V, 1], at.location, at.offset, bytes.byteLength);
         } else if (job.kind === 'float') {
           const dt = job.dtype === 'f16' ? DType.float16 : DType.float32;
-          if (!job.parts) g.externalInitializer(job.init, dt, job.dims, s.location, s.offset, s.length);
-          const rowBytes = s.length / job.dims[0]!;
-          for (const p of job.parts ?? []) g.externalInitializer(p.init, dt, [p.count, ...job.dims.slice(1)], s.location, s.offset + p.start * rowBytes, p.count * rowBytes);
+          for (const p of job.parts) declarePart(g, p, dt, job.dims.slice(1), s, s.length / job.dims[0]!);
         } else {
           const nb = kBlocks(job.K);
           const scales = scaleBufs.get(job)!;
@@ -320,9 +323,8 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
           await target.data.write(bytes);
           const scaleRow = bytes.byteLength / job.N;
           job.parts.forEach((p, i) => {
-            g.externalInitializer(p.init, DType.uint8, [p.count, nb, 16], s.location, s.offset + p.start * nb * 16, p.count * nb * 16);
-            const name = job.parts.length === 1 ? job.initScales : `${job.initScales}_part${i}`;
-            g.externalInitializer(name, job.scaleDtype === 'f16' ? DType.float16 : DType.float32, [p.count, nb], at.location, at.offset + p.start * scaleRow, p.count * scaleRow);
+            declarePart(g, p, DType.uint8, [nb, 16], s, nb * 16);
+            declarePart(g, { ...p, init: partName(job.initScales, job.parts.length, i) }, job.scaleDtype === 'f16' ? DType.float16 : DType.float32, [nb], at, scaleRow);
           });
         }
       }
@@ -376,7 +378,7 @@ export async function convertQwen2(src: FileSource, out: OutputWriter, options: 
       ...(q4Accuracy ? { q4Accuracy } : {}),
       embedding,
       // JSON has no Infinity: "none" = tables kept whole.
-      maxInitializerBytes: Number.isFinite(options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES) ? (options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES) : 'none',
+      maxInitializerBytes: Number.isFinite(maxPart) ? maxPart : 'none',
       files: { ...written, 'config.json': new TextEncoder().encode(configText).byteLength },
     };
     written[MANIFEST_FILE] = await writeText(out, MANIFEST_FILE, JSON.stringify(manifest, null, 2));

@@ -62,8 +62,11 @@ export type WeightJob =
       readonly init: string;
       readonly dtype: 'f32' | 'f16';
       readonly dims: readonly number[];
-      /** The float embedding table of q4f16 (and of q4/q8 with embedding 'float') in parts of rows (rowParts) */
-      readonly parts?: readonly RowPart[];
+      /**
+       * `init` in parts of rows (rowParts): the float embedding table of q4f16 (and of q4/q8 with
+       * embedding 'float') when over the limit; one part, named `init`, for every other float weight
+       */
+      readonly parts: readonly RowPart[];
     }
   | {
       readonly kind: 'q4';
@@ -196,8 +199,11 @@ export interface RowPart {
 export function rowParts(init: string, rows: number, rowBytes: number, maxBytes: number): RowPart[] {
   const per = Number.isFinite(maxBytes) ? Math.max(1, Math.floor(maxBytes / rowBytes)) : rows; // Infinity: one part
   const n = Math.ceil(rows / per);
-  return Array.from({ length: n }, (_, i) => ({ init: n === 1 ? init : `${init}_part${i}`, start: i * per, count: Math.min(per, rows - i * per) }));
+  return Array.from({ length: n }, (_, i) => ({ init: partName(init, n, i), start: i * per, count: Math.min(per, rows - i * per) }));
 }
+
+/** The name of part `i` of `n` of the tensor `name` (a companion tensor, e.g. the scales, split alike): one part keeps the name. */
+export const partName = (name: string, n: number, i: number) => (n === 1 ? name : `${name}_part${i}`);
 
 /** Whether a graph of this dtype stores its embedding table as int8 rows. */
 export const int8Embedding = (dtype: GraphDtype, embedding: EmbeddingKind = 'int8') => embedding === 'int8' && (dtype === 'q4' || dtype === 'q8');
@@ -223,7 +229,7 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
     const key = `float|${source}`;
     const hit = declared.get(key);
     if (hit) return hit;
-    weights.push({ kind: 'float', source, init: source, dtype: wdt, dims });
+    weights.push({ kind: 'float', source, init: source, dtype: wdt, dims, parts: [{ init: source, start: 0, count: dims[0]! }] });
     declared.set(key, source);
     return source;
   };
@@ -247,6 +253,8 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
     g.op('Concat', parts.map((p) => (typeof p === 'string' ? p : g.i64(...p))), { axis: 0 });
   const toRows = (x: string, width: number) => g.op('Reshape', [x, g.i64(-1, width)]);
   const maxPart = options.maxInitializerBytes ?? MAX_INITIALIZER_BYTES;
+  /** The outputs of a Linear stored in parts of output channels, side by side. */
+  const sideBySide = (outs: readonly string[]): string => (outs.length === 1 ? outs[0]! : g.op('Concat', outs, { axis: -1 }));
   /**
    * Gather(table, ids) on a table stored in parts of rows: each part looked up at the ids' row
    * within their part (clamped into the last, shorter part), then the row of the id's own part
@@ -289,9 +297,9 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
       // tiny test model; right with graph optimizations off). A part each, outputs side by side.
       const outs = parts.map((p, i) => {
         const acc = g.op('MatMulInteger', [xq[0]!, p.init, xq[2]!]);
-        return g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), parts.length === 1 ? initScales : `${initScales}_part${i}`]), xq[1]!]);
+        return g.op('Mul', [g.op('Mul', [cast(acc, DType.float32), partName(initScales, parts.length, i)]), xq[1]!]);
       });
-      const y = outs.length === 1 ? outs[0]! : g.op('Concat', outs, { axis: -1 });
+      const y = sideBySide(outs);
       return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
     }
     if (!quant) {
@@ -310,9 +318,9 @@ export function buildQwen2Graph(c: Qwen2Config, dtype: GraphDtype, options: Grap
     const accuracy: Record<string, number> = options.q4Accuracy ? { accuracy_level: options.q4Accuracy } : {};
     // A head split into parts of rows (output channels): one MatMulNBits each, outputs side by side.
     const outs = parts.map((p, i) =>
-      g.op('MatMulNBits', [x, p.init, parts.length === 1 ? `${source}_scales` : `${source}_scales_part${i}`], { K, N: p.count, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' }),
+      g.op('MatMulNBits', [x, p.init, partName(`${source}_scales`, parts.length, i)], { K, N: p.count, bits: 4, block_size: Q4_BLOCK, ...accuracy }, { domain: 'com.microsoft' }),
     );
-    const y = outs.length === 1 ? outs[0]! : g.op('Concat', outs, { axis: -1 });
+    const y = sideBySide(outs);
     return bias ? g.op('Add', [y, floatWeight(bias, [N])]) : y;
   };
   /**

@@ -12,6 +12,11 @@ export function isQuotaError(e: unknown): boolean {
   return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || (isObj(e) && e['code'] === 22);
 }
 
+/** The bytes the site may still store (quota - usage), or null when the browser gave no quota (navigator.storage.estimate). */
+export function storageFree(estimate: { readonly usage?: number | null; readonly quota?: number | null } | null | undefined): number | null {
+  return typeof estimate?.quota === 'number' ? estimate.quota - (estimate.usage ?? 0) : null;
+}
+
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 /**

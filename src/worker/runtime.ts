@@ -16,6 +16,7 @@ import { quotaGuardedCache } from './quota-cache.ts';
 import { releaseInputsOnCreate } from './release-inputs.ts';
 import { externalDataBlobs } from './external-data.ts';
 import { downloadWeightsToCache } from './download-to-cache.ts';
+import { storageFree } from '../core/storage.ts';
 import type { HostDeps, HostEngine, LoadRequest } from './host.ts';
 import type { GpuProbe, TestFault } from './protocol.ts';
 
@@ -71,10 +72,7 @@ async function load(req: LoadRequest): Promise<HostEngine> {
     cache: modelCache,
     fetch: (url) => fetch(url),
     progress: req.progress,
-    freeBytes: async () => {
-      const e = await navigator.storage?.estimate?.();
-      return e?.quota !== undefined && e.usage !== undefined ? e.quota - e.usage : null;
-    },
+    freeBytes: async () => storageFree(await navigator.storage?.estimate?.()),
     name: id,
   });
   const externalData = await blobsFor(id, req.dtype);

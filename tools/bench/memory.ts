@@ -25,7 +25,7 @@ import { extname, join, normalize } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../standin/standin.ts';
-import { listProcesses, type Proc, pssOf, rssOf, treeOf } from './procs.ts';
+import { listProcesses, memoryOf, type Proc, treeOf } from './procs.ts';
 
 /** A process's line in the breakdown: Chromium's process type, else the program's name. */
 const kindOf = (p: Proc) => p.kind || p.name;
@@ -67,10 +67,10 @@ export async function treeMemory(root: number, tree?: readonly Proc[]): Promise<
   const rss: Record<string, number> = {};
   const pss: Record<string, number> = {};
   for (const p of tree ?? treeOf(root, await listProcesses())) {
-    const [r, q] = await Promise.all([rssOf(p.pid), pssOf(p.pid)]);
-    // Each sum counts what it can read (an ended process: neither; smaps_rollup unreadable: RSS only).
-    if (r !== null) rss[kindOf(p)] = (rss[kindOf(p)] ?? 0) + r;
-    if (q !== null) pss[kindOf(p)] = (pss[kindOf(p)] ?? 0) + q;
+    // One read a process; each sum counts what it can read (an ended process: neither; smaps_rollup unreadable: RSS only).
+    const m = await memoryOf(p.pid);
+    if (m) rss[kindOf(p)] = (rss[kindOf(p)] ?? 0) + m.rss;
+    if (m?.pss != null) pss[kindOf(p)] = (pss[kindOf(p)] ?? 0) + m.pss;
   }
   return { rss, pss };
 }

@@ -80,9 +80,19 @@ export function treeOf(root: number, all: readonly Proc[]): Proc[] {
  * is ~720 MB by summed RSS and ~310 MB by summed PSS. Null when the process has ended.
  */
 export async function pssOf(pid: number): Promise<number | null> {
+  return (await memoryOf(pid))?.pss ?? null;
+}
+
+/**
+ * RSS and PSS of `pid` in bytes from one read of smaps_rollup (where it cannot be read: RSS from
+ * statm, PSS null); null when the process has ended.
+ */
+export async function memoryOf(pid: number): Promise<{ readonly rss: number; readonly pss: number | null } | null> {
   const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => null);
-  const kb = text ? /^Pss:\s+(\d+) kB/m.exec(text)?.[1] : undefined;
-  return kb === undefined ? null : Number(kb) * 1024;
+  const [rss, pss] = [/^Rss:\s+(\d+) kB/m.exec(text ?? '')?.[1], /^Pss:\s+(\d+) kB/m.exec(text ?? '')?.[1]];
+  if (rss && pss) return { rss: Number(rss) * 1024, pss: Number(pss) * 1024 };
+  const statm = await rssOf(pid);
+  return statm === null ? null : { rss: statm, pss: null };
 }
 
 /** Resident bytes of `pid` now (statm only: the cheap read between listings), or null when it has ended. */

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../standin/standin.ts';
-import { modelFilesBytes, sampler, serve, treeRss } from './memory.ts';
+import { modelFilesBytes, sampler, serve, treeMemory } from './memory.ts';
 import { listProcesses, treeOf } from './procs.ts';
 
 const MB = (b: number) => Math.round(b / 2 ** 20);
@@ -57,18 +57,6 @@ async function cdp(url: string) {
     },
     close: () => ws.close(),
   };
-}
-
-/** PSS of `root` and its descendants by process kind (smaps_rollup; 0 for a process that ended). */
-async function treePss(root: number): Promise<Record<string, number>> {
-  const byKind: Record<string, number> = {};
-  for (const p of treeOf(root, await listProcesses())) {
-    const roll = await readFile(`/proc/${p.pid}/smaps_rollup`, 'utf8').catch(() => '');
-    const kb = Number(/^Pss:\s+(\d+) kB/m.exec(roll)?.[1] ?? 0);
-    const k = p.kind || p.name;
-    byKind[k] = (byKind[k] ?? 0) + kb * 1024;
-  }
-  return byKind;
 }
 
 /**
@@ -127,8 +115,7 @@ try {
     await page.goto(`http://localhost:${port}/?model=/models/standin&device=${device}&dtype=${dtype}`);
     await page.getByText(/^GPU:/).waitFor({ timeout: 120_000 });
     await page.waitForTimeout(1000);
-    const idle = await treeRss(root);
-    const idlePss = await treePss(root);
+    const { rss: idle, pss: idlePss } = await treeMemory(root);
     const s = sampler(root, () => {});
     await page.getByRole('button', { name: 'Load model' }).click();
     await page.getByText(/^Ready:/).waitFor({ timeout: 30 * 60_000 });
@@ -139,8 +126,7 @@ try {
     if (!worker) throw new Error(`no worker target: ${JSON.stringify(targetInfos)}`);
     const { sessionId } = await c.send<{ sessionId: string }>('Target.attachToTarget', { targetId: worker.targetId, flatten: true });
     const heap = async () => c.send<{ usedSize: number; totalSize: number; embedderHeapUsedSize?: number; backingStorageSize?: number }>('Runtime.getHeapUsage', {}, sessionId);
-    const afterLoad = await treeRss(root);
-    const afterLoadPss = await treePss(root);
+    const { rss: afterLoad, pss: afterLoadPss } = await treeMemory(root);
     const heapBefore = await heap();
     // Every WebAssembly.Memory alive in the worker (ORT's heap), by CDP queryObjects on its prototype.
     const { result: proto } = await c.send<{ result: { objectId: string } }>('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' }, sessionId);
@@ -150,14 +136,13 @@ try {
     let settled: Record<string, unknown> | undefined;
     if (settleS > 0) {
       await page.waitForTimeout(settleS * 1000);
-      const [rss, pss, h] = [await treeRss(root), await treePss(root), await heap()];
+      const [{ rss, pss }, h] = [await treeMemory(root), await heap()];
       settled = { afterS: settleS, rssGrowth: grown(rss, idle), pssGrowth: grown(pss, idlePss), workerBackingStorageMB: MB(h.backingStorageSize ?? 0), rssMB: by(rss) };
     }
     await c.send('HeapProfiler.enable', {}, sessionId);
     await c.send('HeapProfiler.collectGarbage', {}, sessionId);
     await page.waitForTimeout(3000);
-    const afterGc = await treeRss(root);
-    const afterGcPss = await treePss(root);
+    const { rss: afterGc, pss: afterGcPss } = await treeMemory(root);
     const afterGcMappings = await whereHeld(root);
     const heapAfter = await heap();
     await c.send('Target.detachFromTarget', { sessionId });
