@@ -21,6 +21,19 @@ export function filesFor(dtype: ModelDtype, chunks = 1): string[] {
 }
 
 /**
+ * The external data files config.json announces for `dtype`: `file` relative to the model folder
+ * (its URL, its cache key), `name` relative to the graph (the `location` its initializers give);
+ * null when it announces none.
+ */
+export function announcedDataFiles(config: unknown, dtype: ModelDtype): { readonly file: string; readonly name: string }[] | null {
+  const chunks = announcedChunks(config, dtype);
+  if (!chunks) return null;
+  const graph = onnxFile(dtype);
+  const folder = graph.slice(0, graph.lastIndexOf('/') + 1);
+  return dataFileNames(graph.slice(folder.length), chunks).map((name) => ({ file: `${folder}${name}`, name }));
+}
+
+/**
  * The external data count config.json announces for `dtype` (transformers.js_config.
  * use_external_data_format), or null when it says nothing: transformers.js then fetches none.
  */

@@ -14,7 +14,7 @@
 // (quota-cache.ts). A refused put after the whole file came costs that file a second download.
 // Only a download that breaks off fails the load. The cached Responses carry the bytes' own length
 // and no content-encoding (the body stored is the decoded one), as transformers.js stores them.
-import { announcedChunks, dataFileNames, onnxFile, type ModelDtype } from '../core/model-files.ts';
+import { announcedDataFiles, type ModelDtype } from '../core/model-files.ts';
 import type { CacheForModels } from './quota-cache.ts';
 
 /** transformers.js' progress events, which the host turns into the load's progress bars. */
@@ -42,12 +42,7 @@ export async function downloadWeightsToCache(base: string, dtype: ModelDtype, de
   const stored: string[] = [];
   const config = await cachedOrFetchedConfig(base, deps, stored);
   if (config === null) return stored;
-  const chunks = announcedChunks(config, dtype);
-  if (!chunks) return stored;
-  const graph = onnxFile(dtype);
-  const folder = graph.slice(0, graph.lastIndexOf('/') + 1);
-  for (const name of dataFileNames(graph.slice(folder.length), chunks)) {
-    const file = `${folder}${name}`;
+  for (const { file } of announcedDataFiles(config, dtype) ?? []) {
     const url = `${base}${file}`;
     if (await deps.cache.match(url)) continue;
     if (!(await streamToCache(url, file, deps))) break;

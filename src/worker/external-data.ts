@@ -21,7 +21,7 @@
 //
 // A first download is streamed into Cache Storage first (download-to-cache.ts), so it takes this
 // path too; only a file that could not be streamed there goes through transformers.js.
-import { announcedChunks, dataFileNames, onnxFile, type ModelDtype } from '../core/model-files.ts';
+import { announcedDataFiles, type ModelDtype } from '../core/model-files.ts';
 
 export interface ExternalBlob {
   /** The name the graph's initializers give as `location` (relative to the graph). */
@@ -35,13 +35,11 @@ export interface ExternalBlob {
  * (transformers.js then downloads and stores them as before, and the next load takes this path).
  */
 export async function externalDataBlobs(cache: Cache, base: string, config: unknown, dtype: ModelDtype): Promise<ExternalBlob[] | null> {
-  const chunks = announcedChunks(config, dtype);
-  if (!chunks) return null;
-  const graph = onnxFile(dtype);
-  const folder = graph.slice(0, graph.lastIndexOf('/') + 1);
+  const files = announcedDataFiles(config, dtype);
+  if (!files) return null;
   const out: ExternalBlob[] = [];
-  for (const name of dataFileNames(graph.slice(folder.length), chunks)) {
-    const hit = await cache.match(`${base}${folder}${name}`);
+  for (const { file, name } of files) {
+    const hit = await cache.match(`${base}${file}`);
     if (!hit) return null;
     out.push({ path: name, data: await hit.blob() });
   }
